@@ -1,0 +1,70 @@
+# Khaya developer commands. `make run` and `make test` set up everything they need.
+SHELL := /bin/bash
+PYTHON ?= $(shell scripts/find-python.sh 3.12)
+VENV ?= .venv
+SAM_VENV ?= .venv-sam
+PY := $(VENV)/bin/python
+SAM := $(SAM_VENV)/bin/sam
+PORT ?= 3000
+export PYTHONPATH := $(CURDIR)/layers/core:$(CURDIR)
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help venv run test lint typecheck unit e2e openapi validate build bench ci clean
+
+help:
+	@echo "make run       serve the whole API on http://127.0.0.1:$(PORT) (no Docker, no AWS)"
+	@echo "make test      ruff, mypy on the layer, pytest (unit, integration on moto, e2e over HTTP)"
+	@echo "make bench     cold start, warm latency, DynamoDB calls and artifact size per function"
+	@echo "make openapi   regenerate layers/core/khaya/openapi.json from the function modules"
+	@echo "make validate  sam validate --lint;  make build  sam build (no Docker)"
+
+$(VENV)/.installed: requirements-dev.txt $(wildcard layers/*/requirements.txt)
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements-dev.txt $(foreach f,$(wildcard layers/*/requirements.txt),-r $(f))
+	@touch $@
+
+venv: $(VENV)/.installed
+
+run: venv
+	$(PY) -m local.gateway --port $(PORT)
+
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: venv
+	$(VENV)/bin/mypy
+
+unit: venv
+	$(PY) -m pytest -q tests/unit tests/integration
+
+e2e: venv
+	$(PY) -m pytest -q tests/e2e
+
+test: lint typecheck
+	$(PY) -m pytest -q -n 2 --dist loadfile
+
+openapi: venv
+	$(PY) -m local.openapi --write
+
+bench: venv build
+	$(PY) -m bench.run
+
+$(SAM_VENV)/.installed:
+	@test -x $(SAM) || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install -q --upgrade pip
+	$(SAM_VENV)/bin/pip install -q "aws-sam-cli>=1.140"
+	@touch $@
+
+validate: $(SAM_VENV)/.installed
+	SAM_CLI_TELEMETRY=0 $(SAM) validate --lint
+
+# sam build without Docker uses the runtime's Python from PATH: put 3.12 first.
+build: $(SAM_VENV)/.installed
+	PATH="$(dir $(PYTHON)):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM) build --parallel --cached
+
+ci: test validate build
+
+clean:
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

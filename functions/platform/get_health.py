@@ -1,0 +1,30 @@
+"""GET /v1/health — liveness plus a read of the table (public)."""
+
+from typing import Literal
+
+from pydantic import BaseModel
+
+from khaya.http import Router, make_handler
+from khaya.platform import check_health
+
+router = Router()
+
+
+class HealthOut(BaseModel):
+    status: Literal["ok"]
+    version: str
+    stage: str
+
+
+@router.get(
+    "/v1/health",
+    summary="Health check",
+    description="Answers 200 when the function runs and the table is reachable, 503 otherwise.",
+    tags=["platform"],
+    responses={200: {"description": "Healthy"}, 503: {"description": "The table is unreachable"}},
+)
+def get_health() -> HealthOut:
+    return HealthOut.model_validate(check_health())
+
+
+handler = make_handler(router, validation=False)

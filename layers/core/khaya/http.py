@@ -1,0 +1,219 @@
+"""The resolver factory: one Powertools HTTP API resolver per function, one house style.
+
+A function module looks like::
+
+    router = Router()
+
+    @router.get("/v1/health", summary="Liveness", tags=["platform"])
+    def get_health() -> HealthOut:
+        return health.check()
+
+    handler = make_handler(router)
+
+``make_handler`` wraps the resolver so that *every* answer, including malformed JSON,
+Powertools' own validation errors, unknown routes, oversize or non-JSON bodies and
+unexpected exceptions, uses the error envelope of API.md and carries ``X-Request-Id``.
+The caller's identity comes from the Lambda authorizer context (``caller()``).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter as Router
+
+from khaya import errors
+from khaya.observability import flush_metrics, logger
+
+__all__ = ["Caller", "Router", "caller", "make_handler", "json_response", "require_role"]
+
+JSON = "application/json"
+_BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+_THROTTLE_CODES = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "TransactionInProgressException",
+}
+
+_request_id: ContextVar[str | None] = ContextVar("khaya_request_id", default=None)
+_caller: ContextVar[Caller | None] = ContextVar("khaya_caller", default=None)
+
+
+@dataclass(frozen=True)
+class Caller:
+    user_id: str
+    role: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def caller() -> Caller:
+    """The signed-in caller, from the authorizer context. 401 on a route called without one."""
+    found = _caller.get()
+    if found is None:
+        raise errors.Unauthorized()
+    return found
+
+
+def require_role(*roles: str) -> Caller:
+    who = caller()
+    if who.role not in roles:
+        raise errors.Forbidden(f"This needs the {' or '.join(roles)} role.", code="wrong_role")
+    return who
+
+
+def request_id() -> str | None:
+    return _request_id.get()
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[Any]:
+    return Response(status_code=status, content_type=JSON, body=body, headers=headers or {})
+
+
+def _envelope(exc: errors.AppError) -> Response[Any]:
+    return json_response(exc.status, exc.to_body(request_id()), exc.headers)
+
+
+def _field_of(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+def _validation_error(exc: RequestValidationError) -> errors.AppError:
+    details = []
+    for err in exc.errors():
+        kind = err.get("type", "invalid")
+        if kind == "json_invalid":
+            return errors.BadRequest("The body is not valid JSON.", code="malformed_json")
+        field = _field_of(err.get("loc", ()))
+        details.append({"field": field, "issue": kind})
+    first = details[0] if details else {"field": "body", "issue": "invalid"}
+    return errors.ValidationFailed(f"{first['field']}: {first['issue'].replace('_', ' ')}", details=details)
+
+
+def _classify(exc: Exception) -> errors.AppError:
+    if isinstance(exc, errors.AppError):
+        return exc
+    if isinstance(exc, RequestValidationError):
+        return _validation_error(exc)
+    if isinstance(exc, NotFoundError):
+        return errors.NotFound("No route matches this path.", code="route_not_found")
+    if isinstance(exc, ServiceError):
+        mapped = {400: errors.BadRequest, 401: errors.Unauthorized, 403: errors.Forbidden, 404: errors.NotFound}
+        return mapped.get(exc.status_code, errors.AppError)()
+    if isinstance(exc, json.JSONDecodeError):
+        return errors.BadRequest("The body is not valid JSON.", code="malformed_json")
+    code = getattr(exc, "response", {}).get("Error", {}).get("Code") if hasattr(exc, "response") else None
+    if code in _THROTTLE_CODES:
+        logger.warning("dynamodb throttled", extra={"awsErrorCode": code})
+        return errors.ServiceUnavailable(retry_after=1)
+    logger.exception("unhandled error")
+    return errors.AppError()
+
+
+def _precheck(event: dict[str, Any], max_body: int, accept: tuple[str, ...]) -> errors.AppError | None:
+    """Checks API Gateway does not do for us: body size and media type."""
+    http = event.get("requestContext", {}).get("http", {})
+    body = event.get("body")
+    if http.get("method", "GET").upper() not in _BODY_METHODS or not body:
+        return None
+    raw_len = len(body) * 3 // 4 if event.get("isBase64Encoded") else len(body.encode("utf-8"))
+    if raw_len > max_body:
+        return errors.PayloadTooLarge(f"The body may be at most {max_body} bytes.")
+    ctype = (event.get("headers") or {}).get("content-type", "").split(";")[0].strip().lower()
+    if accept and ctype not in accept:
+        return errors.UnsupportedMediaType(f"Send the body as {' or '.join(accept)}.")
+    if ctype == JSON and event.get("isBase64Encoded"):
+        # Binary-flagged JSON (some clients) is decoded once here so the resolver sees text.
+        try:
+            event["body"] = base64.b64decode(body).decode("utf-8")
+            event["isBase64Encoded"] = False
+        except (ValueError, UnicodeDecodeError):
+            return errors.BadRequest("The body is not valid UTF-8 JSON.", code="malformed_json")
+    return None
+
+
+def _set_caller(event: dict[str, Any]) -> None:
+    ctx = (event.get("requestContext", {}).get("authorizer") or {}).get("lambda") or {}
+    user_id, role = ctx.get("userId"), ctx.get("role")
+    _caller.set(Caller(str(user_id), str(role)) if user_id and role else None)
+
+
+def make_handler(
+    router: Router,
+    *,
+    validation: bool = True,
+    accept: tuple[str, ...] = (JSON,),
+) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """Build the Lambda handler for one route module.
+
+    ``validation``: Powertools request/response validation from the type hints (off for
+    routes with no input model, to keep their cold start small). ``accept``: media types
+    a body may have; webhooks that receive forms pass their own.
+    """
+    app = APIGatewayHttpResolver(enable_validation=validation)
+    app.include_router(router)
+
+    @app.exception_handler(Exception)
+    def _on_error(exc: Exception) -> Response[Any]:
+        return _envelope(_classify(exc))
+
+    @app.not_found
+    def _on_not_found(exc: NotFoundError) -> Response[Any]:
+        return _envelope(_classify(exc))
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        from khaya.config import settings
+
+        rid = (event.get("requestContext") or {}).get("requestId") or getattr(context, "aws_request_id", None)
+        _request_id.set(rid)
+        logger.set_correlation_id(rid)
+        _set_caller(event)
+        try:
+            problem = _precheck(event, settings().max_body_bytes, accept)
+            if problem is not None:
+                result = _raw(problem)
+            else:
+                result = app.resolve(event, context)
+        except Exception as exc:  # the resolver itself failed (e.g. an event it cannot parse)
+            result = _raw(_classify(exc))
+        finally:
+            flush_metrics()
+        headers = result.setdefault("headers", {}) or {}
+        result["headers"] = headers
+        headers["X-Request-Id"] = rid or ""
+        headers.setdefault("Cache-Control", "no-store")
+        logger.info(
+            "request",
+            extra={
+                "method": event.get("requestContext", {}).get("http", {}).get("method"),
+                "route": event.get("routeKey"),
+                "status": result.get("statusCode"),
+            },
+        )
+        return result
+
+    handler.app = app  # type: ignore[attr-defined]
+    handler.router = router  # type: ignore[attr-defined]
+    return handler
+
+
+def _raw(exc: errors.AppError) -> dict[str, Any]:
+    """An API Gateway v2 response for an error raised outside the resolver."""
+    return {
+        "statusCode": exc.status,
+        "headers": {"Content-Type": JSON, **exc.headers},
+        "body": json.dumps(exc.to_body(request_id()), separators=(",", ":")),
+        "isBase64Encoded": False,
+    }

@@ -1,0 +1,1 @@
+"""Local-only tooling: the gateway, simulators and seed data. Never deployed."""
