@@ -1,0 +1,49 @@
+"""Create the AWS resources a stage needs, on moto: the table (from template.yaml) and secrets.
+
+Used by the local gateway (against moto's server) and by the tests (in-process moto), so
+both get the same resources. Each secret is generated fresh: nothing secret is in the repo.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets as pysecrets
+from collections.abc import Callable
+from typing import Any
+
+from local.cfn import table_create_kwargs, ttl_attribute
+
+
+def _random_key() -> str:
+    return pysecrets.token_urlsafe(48)
+
+
+# env var carrying the secret's name → (default name, how to generate a local value).
+# Features that need a secret add a line here and the matching resource in template.yaml.
+SECRETS: dict[str, tuple[str, Callable[[], str]]] = {
+    "CURSOR_SECRET_NAME": ("khaya/local/cursor-key", _random_key),
+}
+
+
+def local_environment() -> dict[str, str]:
+    """The environment a local function sees, beside what the template gives every function."""
+    return {name: default for name, (default, _) in SECRETS.items()}
+
+
+def create_resources(endpoint_url: str | None = None, table_name: str | None = None) -> dict[str, Any]:
+    """Create the table (from the template, with TTL) and every secret; return their names."""
+    import boto3
+
+    kw: dict[str, Any] = {"region_name": os.environ.get("AWS_DEFAULT_REGION", "af-south-1")}
+    if endpoint_url:
+        kw["endpoint_url"] = endpoint_url
+    ddb = boto3.client("dynamodb", **kw)
+    name = table_name or os.environ.get("TABLE_NAME", "khaya-local")
+    ddb.create_table(**table_create_kwargs(table_name=name))
+    ttl = ttl_attribute()
+    if ttl:
+        ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl})
+    sm = boto3.client("secretsmanager", **kw)
+    for env_name, (default, generate) in SECRETS.items():
+        sm.create_secret(Name=os.environ.get(env_name, default), SecretString=generate())
+    return {"table": name}
