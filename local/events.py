@@ -116,7 +116,9 @@ def http_event(
     return event
 
 
-def authorizer_event(method: str, path: str, route_path: str, headers: Mapping[str, str], source_ip: str) -> dict[str, Any]:
+def authorizer_event(
+    method: str, path: str, route_path: str, headers: Mapping[str, str], source_ip: str
+) -> dict[str, Any]:
     """The REQUEST authorizer event (payload 2.0) the gateway sends before a protected route."""
     ev = http_event(method, path, route_path=route_path, headers=headers, source_ip=source_ip)
     ev["type"] = "REQUEST"

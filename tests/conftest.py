@@ -68,11 +68,12 @@ def call_route() -> Callable[..., Result]:
         caller: dict[str, str] | None = None,
         source_ip: str = "198.51.100.7",
     ) -> Result:
-        for fn, route in table:
-            if route.method in (method.upper(), "ANY") and (route.path == path or match_path(route.path, path) is not None):
-                break
-        else:
-            fn, route = next((f, r) for f, r in table if r.path == "$default")
+        def serves(r: Any) -> bool:
+            return r.method in (method.upper(), "ANY") and (r.path == path or match_path(r.path, path) is not None)
+
+        fn, route = next(((f, r) for f, r in table if serves(r)), None) or next(
+            (f, r) for f, r in table if r.path == "$default"
+        )
         event = http_event(
             method,
             path,

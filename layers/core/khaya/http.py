@@ -33,7 +33,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter as R
 from khaya import errors
 from khaya.observability import flush_metrics, logger
 
-__all__ = ["Caller", "Router", "caller", "make_handler", "json_response", "require_role"]
+__all__ = ["Caller", "Router", "caller", "json_response", "make_handler", "require_role"]
 
 JSON = "application/json"
 _BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -182,10 +182,7 @@ def make_handler(
         _set_caller(event)
         try:
             problem = _precheck(event, settings().max_body_bytes, accept)
-            if problem is not None:
-                result = _raw(problem)
-            else:
-                result = app.resolve(event, context)
+            result = _raw(problem) if problem is not None else app.resolve(event, context)
         except Exception as exc:  # the resolver itself failed (e.g. an event it cannot parse)
             result = _raw(_classify(exc))
         finally:
