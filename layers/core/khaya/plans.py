@@ -1,0 +1,34 @@
+"""Plan limits, in one place: how many open jobs a client and live bids a worker may have.
+
+``None`` means unlimited. Every user is on ``free`` until the subscriptions issue lands and
+starts writing ``plan`` on the user record (``khaya.users.plan_of`` reads it).
+
+The counts live on ``USER#<id>`` / ``USAGE`` (``openJobs``, ``liveBids``) and change in the
+same transaction as the job or bid write, under a ``< limit`` condition, so they stay exact
+however many requests race:
+
+* ``openJobs`` +1 when a job is posted; −1 when it leaves ``open`` (assigned or cancelled).
+* ``liveBids`` +1 when a bid is placed; −1 when it leaves ``pending`` (accepted, rejected,
+  withdrawn, or closed because its job was assigned to someone else or cancelled).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Limits:
+    open_jobs: int | None
+    live_bids: int | None
+
+
+PLANS: dict[str, Limits] = {
+    "free": Limits(open_jobs=3, live_bids=5),
+    "pro": Limits(open_jobs=20, live_bids=30),
+    "elite": Limits(open_jobs=None, live_bids=None),
+}
+
+
+def limits_for(plan: str) -> Limits:
+    return PLANS.get(plan, PLANS["free"])
