@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Annotated, Literal, get_args
 
-CATEGORIES: tuple[str, ...] = (
+from pydantic import AfterValidator, StringConstraints
+
+Category = Literal[
     "plumbing",
     "electrical",
     "carpentry",
@@ -27,7 +30,8 @@ CATEGORIES: tuple[str, ...] = (
     "beauty",
     "it_support",
     "other",
-)
+]
+CATEGORIES: tuple[str, ...] = get_args(Category)
 
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
@@ -42,3 +46,13 @@ def city_slug(city: str) -> str:
 def display_city(city: str) -> str:
     """The city as the user typed it, with its spaces tidied (for display only)."""
     return " ".join(city.split())
+
+
+def _has_slug(city: str) -> str:
+    if not city_slug(city):
+        raise ValueError("a city needs at least one letter or digit")
+    return city
+
+
+CityText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80), AfterValidator(_has_slug)]
+"""A city as a request carries it (validated; stored as ``city_slug`` + ``display_city``)."""

@@ -1,0 +1,19 @@
+"""GET /v1/jobs/{id} — one job (any signed-in user)."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from khaya import jobs
+from khaya.http import Router, caller, make_handler
+
+router = Router()
+
+
+@router.get("/v1/jobs/<id>", summary="Get a job", tags=["jobs"], responses={404: {"description": "No such job"}})
+def get_job(id: Annotated[str, Path(max_length=64)]) -> jobs.Job:  # noqa: A002 - the path's name
+    caller()
+    return jobs.get_job(id)
+
+
+handler = make_handler(router)

@@ -1,0 +1,55 @@
+"""PATCH /v1/jobs/{id} — the owner edits its job while it is open."""
+
+from datetime import date
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from pydantic import ConfigDict, Field, field_validator, model_validator
+
+from khaya import jobs
+from khaya.catalog import Category, CityText
+from khaya.http import Router, make_handler, require_role
+from khaya.ids import now_iso
+from khaya.market_base import CamelModel
+from khaya.money import Money
+
+router = Router()
+
+
+class JobPatch(CamelModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str | None = Field(default=None, min_length=3, max_length=120)
+    description: str | None = Field(default=None, min_length=1, max_length=5000)
+    category: Category | None = None
+    city: CityText | None = None
+    budget: Money | None = None
+    due_date: date | None = None
+
+    @field_validator("due_date")
+    @classmethod
+    def _not_past(cls, value: date | None) -> date | None:
+        if value is not None and value.isoformat() < now_iso()[:10]:
+            raise ValueError("dueDate is in the past")
+        return value
+
+    @model_validator(mode="after")
+    def _something(self) -> "JobPatch":
+        if not self.model_fields_set:
+            raise ValueError("nothing to change")
+        return self
+
+
+@router.patch(
+    "/v1/jobs/<id>",
+    summary="Edit a job",
+    description="Owner only, while the job is `open` (409 otherwise). `budget`/`dueDate`: null clears them.",
+    tags=["jobs"],
+    responses={403: {"description": "Not the owner"}, 404: {"description": "No such job"}, 409: {"description": "Not open"}},
+)
+def update_job(id: Annotated[str, Path(max_length=64)], body: JobPatch) -> jobs.Job:  # noqa: A002
+    who = require_role("client")
+    return jobs.update_job(who.user_id, id, body.model_dump(by_alias=True, exclude_unset=True))
+
+
+handler = make_handler(router)

@@ -1,0 +1,336 @@
+"""Jobs: post, read, edit while open, cancel, list by filters, a client's own jobs.
+
+Status machine (API.md)::
+
+    open ──accept bid──> assigned ──payment──> funded ──complete──> completed ──payout──> paid_out
+      │                     │                    │
+      └──────cancel─────────┴──> cancelled <─────┘ (only through a refund: payments issue)
+
+Every transition is one transaction whose job update is conditional on the status it
+leaves *and* the version read, so a transition that no longer applies is a 409 and
+changes nothing. The same transaction moves the job's list index items (see
+``khaya.market_keys``) and keeps the client's open-job counter exact (``khaya.plans``).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any, Literal
+
+from khaya import db
+from khaya import market_keys as mk
+from khaya.db import keys
+from khaya.errors import BusinessRule, Conflict, Forbidden, NotFound
+from khaya.ids import new_id, now_iso
+from khaya.market_base import CamelModel, Page, Retry, transact_retrying
+from khaya.money import Money
+
+Status = Literal["open", "assigned", "funded", "completed", "paid_out", "cancelled"]
+STATUSES: tuple[str, ...] = ("open", "assigned", "funded", "completed", "paid_out", "cancelled")
+
+# Pending bids closed inside the accept/cancel transaction (2 actions each: the bid and its
+# worker's counter). Any beyond are closed right after by the stream consumer
+# (``khaya.notifications.close_pending_bids``), which also catches a bid that raced in.
+IN_TX_BID_CLOSES = 40
+
+SUMMARY_FIELDS = ("id", "clientId", "title", "category", "city", "cityName", "budget", "dueDate", "status", "createdAt")
+
+
+class JobSummary(CamelModel):
+    id: str
+    client_id: str
+    title: str
+    category: str
+    city: str
+    city_name: str
+    budget: Money | None = None
+    due_date: date | None = None
+    status: Status
+    created_at: str
+
+
+class Job(JobSummary):
+    description: str
+    version: int
+    updated_at: str
+    accepted_bid_id: str | None = None
+    accepted_amount: Money | None = None
+    worker_id: str | None = None
+    ai_suggestion: dict[str, Any] | None = None
+
+
+JobPage = Page[JobSummary]
+
+
+def not_found() -> NotFound:
+    return NotFound("No job with this id.", code="job_not_found")
+
+
+def not_open(status: str) -> Conflict:
+    return Conflict(f"The job is {status}, not open.", code="job_not_open")
+
+
+def stale() -> Conflict:
+    return Conflict("The job changed since it was read; reload it and try again.", code="job_changed")
+
+
+def plan_limit(what: str, limit: int) -> BusinessRule:
+    return BusinessRule(
+        f"Your plan allows {limit} {what} at a time.",
+        code="plan_limit_reached",
+        details=[{"field": what.replace(" ", "_"), "issue": "limit", "limit": limit}],
+    )
+
+
+# ---------------------------------------------------------------- items
+
+
+def _index_items(job: dict[str, Any]) -> list[dict[str, Any]]:
+    summary = {k: job[k] for k in SUMMARY_FIELDS if job.get(k) is not None}
+    sk = mk.job_created_sk(job["createdAt"], job["id"])
+    return [
+        {"pk": pk, "sk": sk, "type": "jobIndex", **summary}
+        for pk in mk.job_list_pks(job["status"], job["category"], job["city"])
+    ]
+
+
+def index_actions(before: dict[str, Any] | None, after: dict[str, Any]) -> list[db.TxAction]:
+    """Move/refresh the job's list index items from ``before`` to ``after`` (one action per item)."""
+    new = _index_items(after)
+    new_keys = {(i["pk"], i["sk"]) for i in new}
+    actions = []
+    if before is not None:
+        sk = mk.job_created_sk(before["createdAt"], before["id"])
+        for pk in mk.job_list_pks(before["status"], before["category"], before["city"]):
+            if (pk, sk) not in new_keys:
+                actions.append(db.tx_delete(pk, sk))
+    actions.extend(db.tx_put(i) for i in new)
+    return actions
+
+
+def usage_add(user_id: str, attr: str, by: int) -> db.TxAction:
+    return db.tx_update(mk.user_pk(user_id), mk.USAGE, add={attr: by})
+
+
+# ---------------------------------------------------------------- reads
+
+
+def load(job_id: str, *, consistent: bool = True) -> dict[str, Any]:
+    if not job_id or "#" in job_id:
+        raise not_found()
+    item = db.get(*keys.job(job_id), consistent=consistent)
+    if item is None:
+        raise not_found()
+    return item
+
+
+def get_job(job_id: str) -> Job:
+    return Job.model_validate(load(job_id, consistent=False))
+
+
+def list_jobs(
+    *, status: str = "open", category: str | None = None, city: str | None = None, limit: int = 20, cursor: str | None
+) -> JobPage:
+    """Newest first, one Query of one list partition whatever the filters."""
+    pk = mk.job_list_pk(status, category, city)
+    page = db.query(pk, limit=limit, cursor=cursor, scope=f"jobs:{pk}")
+    return JobPage.model_validate({"items": page.items, "next_cursor": page.next_cursor})
+
+
+def list_my_jobs(client_id: str, *, limit: int = 20, cursor: str | None) -> JobPage:
+    page = db.query(
+        mk.user_pk(client_id),
+        index=keys.USER_INDEX,
+        sk_prefix=keys.JOB_PREFIX,
+        limit=limit,
+        cursor=cursor,
+        scope=f"myjobs:{client_id}",
+    )
+    return JobPage.model_validate({"items": page.items, "next_cursor": page.next_cursor})
+
+
+# ---------------------------------------------------------------- writes
+
+
+def create_job(client_id: str, data: dict[str, Any]) -> Job:
+    """Post a job (``data``: title, description, category, city, budget?, dueDate?).
+
+    The job, its list index items and the client's open-job counter (under the plan's
+    limit) are one transaction: over the limit → 422 ``plan_limit_reached``, nothing written.
+    """
+    from khaya.catalog import city_slug, display_city
+    from khaya.plans import limits_for
+    from khaya.users import get_user, plan_of
+
+    limit = limits_for(plan_of(get_user(client_id))).open_jobs
+    job_id, now = new_id(), now_iso()
+    job: dict[str, Any] = {
+        "id": job_id,
+        "clientId": client_id,
+        "title": data["title"],
+        "description": data["description"],
+        "category": data["category"],
+        "city": city_slug(data["city"]),
+        "cityName": display_city(data["city"]),
+        "status": "open",
+        "version": 1,
+        "createdAt": now,
+        "updatedAt": now,
+    }
+    if data.get("budget") is not None:
+        job["budget"] = dict(data["budget"])
+    if data.get("dueDate") is not None:
+        job["dueDate"] = str(data["dueDate"])
+    item = {
+        **keys.job(job_id).item(),
+        **keys.user_job_index(client_id, now, job_id).item(),
+        "type": "job",
+        **job,
+    }
+    counter = db.tx_increment(
+        mk.user_pk(client_id),
+        mk.USAGE,
+        "openJobs",
+        limit=limit,
+        on_limit=plan_limit("open jobs", limit) if limit is not None else None,
+    )
+    transact_retrying(lambda: [db.tx_put(item, condition="attribute_not_exists(pk)"), counter, *index_actions(None, job)])
+    return Job.model_validate(job)
+
+
+def _owned(job_id: str, client_id: str) -> dict[str, Any]:
+    job = load(job_id)
+    if job["clientId"] != client_id:
+        raise Forbidden("Only the client who posted this job can change it.", code="not_job_owner")
+    return job
+
+
+def transition(
+    job: dict[str, Any],
+    to_status: str,
+    *,
+    set: dict[str, Any] | None = None,
+    on_conflict: Conflict | None = None,
+) -> tuple[dict[str, Any], list[db.TxAction]]:
+    """The job after the transition and the actions that make it: the job update guarded by
+    its current status and version, and its index items moved."""
+    now = now_iso()
+    changes = {**(set or {}), "status": to_status, "updatedAt": now}
+    after = {**job, **{k: v for k, v in changes.items() if v is not None}, "version": int(job["version"]) + 1}
+    update = db.tx_update_versioned(
+        *keys.job(job["id"]),
+        expected_version=int(job["version"]),
+        set=changes,
+        condition="#s = :from",
+        names={"#s": "status"},
+        values={":from": job["status"]},
+        on_conflict=on_conflict or stale(),
+    )
+    return after, [update, *index_actions(job, after)]
+
+
+def close_bids_actions(bids: list[dict[str, Any]], reason: str) -> list[db.TxAction]:
+    """Reject ``bids`` (pending, as read a moment ago) and give back their workers' live-bid slots.
+
+    Each bid update is conditional on it still being pending; if one moved meanwhile (say, it
+    was withdrawn) the whole transaction is retried from fresh reads (``Retry``).
+    """
+    now = now_iso()
+    actions = []
+    for bid in bids[:IN_TX_BID_CLOSES]:
+        actions.append(
+            db.tx_update(
+                bid["pk"],
+                bid["sk"],
+                set={"status": "rejected", "closedReason": reason, "updatedAt": now},
+                add={"version": 1},
+                condition="#s = :pending",
+                names={"#s": "status"},
+                values={":pending": "pending"},
+                on_fail=Retry(),
+            )
+        )
+        actions.append(usage_add(bid["workerId"], "liveBids", -1))
+    return actions
+
+
+def pending_bids(job_id: str, limit: int = IN_TX_BID_CLOSES) -> list[dict[str, Any]]:
+    page = db.query(
+        keys.job_pk(job_id),
+        sk_prefix=keys.BID_PREFIX,
+        filter="#s = :pending",
+        names={"#s": "status"},
+        values={":pending": "pending"},
+        limit=limit,
+        consistent=True,
+        forward=True,
+        scope=f"pending:{job_id}",
+    )
+    return page.items
+
+
+def update_job(client_id: str, job_id: str, changes: dict[str, Any]) -> Job:
+    """Edit an open job (owner only); category/city changes move its list index items."""
+    from khaya.catalog import city_slug, display_city
+
+    def build() -> list[db.TxAction]:
+        job = _owned(job_id, client_id)
+        if job["status"] != "open":
+            raise not_open(job["status"])
+        sets: dict[str, Any] = {}
+        for field in ("title", "description", "category"):
+            if changes.get(field) is not None:
+                sets[field] = changes[field]
+        if changes.get("city") is not None:
+            sets["city"] = city_slug(changes["city"])
+            sets["cityName"] = display_city(changes["city"])
+        if "budget" in changes:
+            sets["budget"] = dict(changes["budget"]) if changes["budget"] is not None else None
+        if "dueDate" in changes:
+            sets["dueDate"] = str(changes["dueDate"]) if changes["dueDate"] is not None else None
+        sets["updatedAt"] = now_iso()
+        after = {**job, **sets, "version": int(job["version"]) + 1}
+        after = {k: v for k, v in after.items() if v is not None}
+        result["job"] = after
+        update = db.tx_update_versioned(
+            *keys.job(job_id),
+            expected_version=int(job["version"]),
+            set=sets,
+            condition="#s = :open",
+            names={"#s": "status"},
+            values={":open": "open"},
+            on_conflict=Retry(),
+        )
+        return [update, *index_actions(job, after)]
+
+    result: dict[str, dict[str, Any]] = {}
+    transact_retrying(build)
+    return Job.model_validate(result["job"])
+
+
+class RefundRequired(Conflict):
+    code = "refund_required"
+    default_message = "This job is funded: cancelling it goes through a refund, which is not available yet."
+
+
+def cancel_job(client_id: str, job_id: str) -> Job:
+    """``open``/``assigned`` → ``cancelled`` (owner only). An open job frees its slot in the
+    client's plan and closes its pending bids; a funded job needs a refund (payments issue:
+    until it lands, a 409 ``refund_required``)."""
+    result: dict[str, dict[str, Any]] = {}
+
+    def build() -> list[db.TxAction]:
+        job = _owned(job_id, client_id)
+        if job["status"] == "funded":
+            raise RefundRequired()
+        if job["status"] not in ("open", "assigned"):
+            raise not_open(job["status"])
+        after, actions = transition(job, "cancelled", set={"cancelledAt": now_iso()}, on_conflict=Retry())
+        if job["status"] == "open":
+            actions.append(usage_add(client_id, "openJobs", -1))
+            actions.extend(close_bids_actions(pending_bids(job_id), "job_cancelled"))
+        result["job"] = after
+        return actions
+
+    transact_retrying(build)
+    return Job.model_validate(result["job"])
