@@ -321,6 +321,7 @@ def make_handler_class(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
             rid = uuid.uuid4().hex[:20]
             codes = {400: "bad_request", 413: "payload_too_large", 414: "bad_request", 431: "bad_request"}
             self.close_connection = True
+            self.request_version = "HTTP/1.1"  # an unparsable line left 0.9, which would drop the headers
             reply = envelope(code, codes.get(code, "bad_request"), "The request is malformed.", rid)
             if code == 501:
                 reply = envelope(400, "bad_request", "The request is malformed.", rid)
