@@ -110,7 +110,7 @@ def _prune_unreferenced(schema: dict[str, Any]) -> None:
     """Drop component schemas nothing points at (Powertools' own 422 bodies, once removed)."""
     comps = schema["components"]["schemas"]
     while True:
-        used = _refs(schema.get("paths", {})) | _refs({k: v for k, v in comps.items()})
+        used = _refs(schema.get("paths", {})) | _refs(comps)
         unused = [name for name in comps if name not in used and name != "ErrorEnvelope"]
         if not unused:
             return

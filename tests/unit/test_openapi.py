@@ -2,10 +2,9 @@
 
 import json
 
+from khaya.routes import OPENAPI_PATH
 from local.cfn import functions
 from local.openapi import build, render
-
-from khaya.routes import OPENAPI_PATH
 
 DOC = json.loads(OPENAPI_PATH.read_text())
 METHODS = {"get", "put", "post", "delete", "patch"}
