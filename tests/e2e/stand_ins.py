@@ -2,7 +2,9 @@
 
 The stand-in authorizer accepts ``Bearer good`` (a client), raises on ``Bearer boom`` and
 denies anything else; ``/v1/echo`` takes a JSON body; ``/v1/private`` is protected and
-returns its caller; ``/v1/slow`` sleeps, to show concurrent requests get separate containers.
+returns its caller; ``/v1/slow`` sleeps, to show concurrent requests get separate containers;
+``PUT /v1/things/{id}`` writes an item, which the stand-in stream consumer records in
+``standins/consume.py.seen``.
 """
 
 from __future__ import annotations
@@ -51,6 +53,21 @@ def private() -> dict:
     return {"userId": who.user_id, "role": who.role}
 
 
+@router.get("/v1/things/<thing_id>")
+def thing(thing_id: str) -> dict:
+    return {"thingId": thing_id}
+
+
+@router.put("/v1/things/<thing_id>")
+def put_thing(thing_id: str) -> dict:
+    from khaya.aws import client
+    from khaya.config import settings
+
+    item = {"pk": {"S": f"THING#{thing_id}"}, "sk": {"S": "A"}}
+    client("dynamodb").put_item(TableName=settings().table_name, Item=item)
+    return {"thingId": thing_id}
+
+
 @router.get("/v1/slow")
 def slow() -> dict:
     time.sleep(1)
@@ -58,6 +75,15 @@ def slow() -> dict:
 
 
 handler = make_handler(router)
+"""
+
+
+CONSUMER = """
+def handler(event, context):
+    with open(__file__ + ".seen", "a", encoding="utf-8") as fh:
+        for record in event["Records"]:
+            fh.write(record["eventName"] + " " + record["dynamodb"]["Keys"]["pk"]["S"] + "\\n")
+    return {"batchItemFailures": []}
 """
 
 
@@ -73,6 +99,7 @@ def write_template(folder: Path) -> Path:
     code.mkdir(parents=True, exist_ok=True)
     (code / "authorize.py").write_text(textwrap.dedent(AUTHORIZER), encoding="utf-8")
     (code / "routes.py").write_text(textwrap.dedent(ROUTES), encoding="utf-8")
+    (code / "consume.py").write_text(textwrap.dedent(CONSUMER), encoding="utf-8")
     doc = copy.deepcopy(load_template())
     res = doc["Resources"]
     res["AuthorizeFunction"]["Properties"].update(CodeUri=str(code), Handler="authorize.handler")
@@ -85,6 +112,26 @@ def write_template(folder: Path) -> Path:
                 "Echo": _event("POST", "/v1/echo", public=True),
                 "Private": _event("GET", "/v1/private", public=False),
                 "Slow": _event("GET", "/v1/slow", public=True),
+                "Thing": _event("GET", "/v1/things/{thing_id}", public=True),
+                "PutThing": _event("PUT", "/v1/things/{thing_id}", public=True),
+            },
+        },
+    }
+    res["StandInConsumerFunction"] = {
+        "Type": "AWS::Serverless::Function",
+        "Properties": {
+            "CodeUri": str(code),
+            "Handler": "consume.handler",
+            "Events": {
+                "Stream": {
+                    "Type": "DynamoDB",
+                    "Properties": {
+                        "Stream": {"Fn::GetAtt": ["Table", "StreamArn"]},
+                        "StartingPosition": "LATEST",
+                        "BatchSize": 10,
+                        "FunctionResponseTypes": ["ReportBatchItemFailures"],
+                    },
+                }
             },
         },
     }

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import signal
 import socket
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,10 +20,15 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def stand_in_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def stand_in(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     folder = tmp_path_factory.mktemp("standin")
     with start_gateway(folder, write_template(folder)) as gw:
-        yield gw.url
+        yield gw.url, folder
+
+
+@pytest.fixture(scope="module")
+def stand_in_url(stand_in: tuple[str, Path]) -> str:
+    return stand_in[0]
 
 
 def assert_envelope(resp: requests.Response, status: int, code: str | None = None) -> dict[str, Any]:
@@ -129,6 +136,24 @@ def test_non_utf8_bytes_sent_as_json_are_a_400_envelope(stand_in_url: str) -> No
 def test_a_body_over_the_functions_cap_is_a_413_envelope(stand_in_url: str) -> None:
     resp = requests.post(f"{stand_in_url}/v1/echo", json={"text": "x" * 300_000}, timeout=10)
     assert_envelope(resp, 413, "payload_too_large")
+
+
+def test_path_parameters_reach_the_function(stand_in_url: str) -> None:
+    resp = requests.get(f"{stand_in_url}/v1/things/t-42", timeout=5)
+    assert resp.status_code == 200 and resp.json() == {"thingId": "t-42"}
+
+
+def test_a_write_reaches_the_stream_consumer(stand_in: tuple[str, Path]) -> None:
+    # Given the gateway running a consumer of the table's stream
+    url, folder = stand_in
+    # When a route writes an item
+    assert requests.put(f"{url}/v1/things/t-7", timeout=5).status_code == 200
+    # Then the consumer is invoked with that change shortly after
+    seen = folder / "standins" / "consume.py.seen"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not (seen.exists() and "INSERT THING#t-7" in seen.read_text()):
+        time.sleep(0.1)
+    assert "INSERT THING#t-7" in seen.read_text()
 
 
 # ---------------------------------------------------------------- the authorizer
