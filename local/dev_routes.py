@@ -1,6 +1,6 @@
 """Local-only routes under ``/_dev/...``: they exist in the local gateway, never in template.yaml.
 
-Register one with::
+Register one (in this file, or in a module listed in ``EXTENSIONS``) with::
 
     @dev_route("GET", "/_dev/outbox")
     def outbox(event: dict, ctx: DevContext) -> Any:
@@ -18,6 +18,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 PREFIX = "/_dev/"
+
+# Modules whose import registers more dev routes (e.g. a fake provider's outbox). Add one
+# line here; the gateway imports them at start-up.
+EXTENSIONS: tuple[str, ...] = ()
 
 
 @dataclass
@@ -42,6 +46,13 @@ def dev_route(method: str, path: str) -> Callable[[DevHandler], DevHandler]:
         return fn
 
     return register
+
+
+def load_extensions() -> None:
+    import importlib
+
+    for name in EXTENSIONS:
+        importlib.import_module(name)
 
 
 def find(method: str, path: str) -> DevHandler | None:

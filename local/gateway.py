@@ -401,6 +401,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--template", type=Path, default=TEMPLATE, help="SAM template (default: template.yaml)")
     args = parser.parse_args(argv)
     started = time.perf_counter()
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: Any) -> None:
+        stop.set()
+
+    # Installed first, so a Ctrl-C during start-up also ends in a clean shutdown.
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)
     from moto.server import ThreadedMotoServer
@@ -429,18 +437,18 @@ def main(argv: list[str] | None = None) -> int:
     poller = StreamPoller(stream_sources(fns), gateway.pools, tables, endpoint_url=endpoint, region=REGION)
     poller.start()
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler_class(gateway))
+    dev_routes.load_extensions()
+    try:
+        httpd = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler_class(gateway))
+    except OSError as exc:
+        print(f"cannot listen on 127.0.0.1:{args.port} ({exc.strerror}); try PORT=<another> make run", file=sys.stderr)
+        poller.stop()
+        moto.stop()
+        return 1
     httpd.daemon_threads = True
     server_thread = threading.Thread(target=httpd.serve_forever, name="http", daemon=True)
     server_thread.start()
 
-    stop = threading.Event()
-
-    def on_signal(signum: int, frame: Any) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
     port = httpd.server_address[1]
     print(f"started in {time.perf_counter() - started:.1f}s: {len(gateway.routes.all)} routes, moto on {endpoint}")
     print(f"Khaya local API on http://127.0.0.1:{port}", flush=True)
