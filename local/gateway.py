@@ -54,7 +54,11 @@ def function_environment(fns: list[FunctionDef], resolver: Resolver) -> dict[str
     merged: dict[str, str] = {}
     for fn in fns:
         for key, raw in fn.environment.items():
-            value = str(resolver.resolve(raw))
+            try:
+                value = str(resolver.resolve(raw))
+            except (KeyError, IndexError, TypeError, ValueError) as exc:
+                print(f"warning: {fn.logical_id} {key}: cannot resolve locally ({exc}); not set", file=sys.stderr)
+                continue
             if key in merged and merged[key] != value:
                 print(f"warning: {key} differs between functions; using {value!r}", file=sys.stderr)
             merged[key] = value

@@ -113,7 +113,7 @@ class StreamPoller:
         if service not in self._clients:
             import boto3
 
-            self._clients[service] = boto3.client(service, **self._kw)
+            self._clients[service] = boto3.client(service, **self._kw)  # type: ignore[call-overload]
         return self._clients[service]
 
     # ------------------------------------------------------------------ lifecycle

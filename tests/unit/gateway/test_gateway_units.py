@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 
 from local.cfn import functions, load_template
-from local.gateway import RouteTable, authorizer_function, from_lambda
+from local.gateway import RouteTable, authorizer_function, from_lambda, function_environment
 from local.intrinsics import Resolver
 
 
@@ -66,3 +66,20 @@ def test_the_templates_environment_resolves_to_local_names() -> None:
 
 def test_the_authorizer_is_the_http_apis_default_one() -> None:
     assert authorizer_function(load_template()) == "AuthorizeFunction"
+
+
+def test_an_environment_value_that_cannot_resolve_locally_is_left_out_not_fatal() -> None:
+    doc = {
+        "Parameters": {"Stage": {"Default": "dev"}},
+        "Resources": {
+            "F": {
+                "Type": "AWS::Serverless::Function",
+                "Properties": {
+                    "Handler": "x.handler",
+                    "Environment": {"Variables": {"STAGE": {"Ref": "Stage"}, "OTHER": {"Ref": "NoSuchThing"}}},
+                },
+            }
+        },
+    }
+    env = function_environment(functions(doc), Resolver(doc))
+    assert env == {"STAGE": "local"}
