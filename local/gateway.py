@@ -221,9 +221,12 @@ class Gateway:
             traceback.print_exc(file=sys.stderr)
             reply = envelope(500, "internal_error", "Something went wrong on our side.", rid)
         # CORS is open in the local stage only; deployed stages use CorsAllowedOrigins.
-        reply.headers.append(("Access-Control-Allow-Origin", "*"))
-        if self.cors.get("Access-Control-Expose-Headers"):
-            reply.headers.append(("Access-Control-Expose-Headers", self.cors["Access-Control-Expose-Headers"]))
+        present = {k.lower() for k, _ in reply.headers}
+        if "access-control-allow-origin" not in present:
+            reply.headers.append(("Access-Control-Allow-Origin", "*"))
+        expose = self.cors.get("Access-Control-Expose-Headers")
+        if expose and "access-control-expose-headers" not in present:
+            reply.headers.append(("Access-Control-Expose-Headers", expose))
         if not any(k.lower() == "x-request-id" for k, _ in reply.headers):
             reply.headers.append(("X-Request-Id", rid))
         reply.headers.append(("apigw-requestid", rid))
