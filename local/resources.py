@@ -25,9 +25,25 @@ SECRETS: dict[str, tuple[str, Callable[[], str]]] = {
 }
 
 
+# env var carrying a bucket's name → the template's bucket resource (created empty on moto).
+BUCKETS: dict[str, str] = {
+    "MEDIA_BUCKET": "MediaBucket",
+}
+
+
+def _bucket_name(logical_id: str) -> str:
+    """The bucket's name as the template gives it for the local stage."""
+    from local.cfn import load_template
+    from local.intrinsics import Resolver
+
+    return Resolver(load_template()).ref(logical_id)
+
+
 def local_environment() -> dict[str, str]:
     """The environment a local function sees, beside what the template gives every function."""
-    return {name: default for name, (default, _) in SECRETS.items()}
+    env = {name: default for name, (default, _) in SECRETS.items()}
+    env.update({name: _bucket_name(logical_id) for name, logical_id in BUCKETS.items()})
+    return env
 
 
 def create_resources(endpoint_url: str | None = None, table_name: str | None = None) -> dict[str, Any]:
@@ -46,4 +62,10 @@ def create_resources(endpoint_url: str | None = None, table_name: str | None = N
     sm = boto3.client("secretsmanager", **kw)
     for env_name, (default, generate) in SECRETS.items():
         sm.create_secret(Name=os.environ.get(env_name, default), SecretString=generate())
+    s3 = boto3.client("s3", **kw)
+    for env_name, logical_id in BUCKETS.items():
+        s3.create_bucket(
+            Bucket=os.environ.get(env_name) or _bucket_name(logical_id),
+            CreateBucketConfiguration={"LocationConstraint": kw["region_name"]},
+        )
     return {"table": name}

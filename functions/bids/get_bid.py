@@ -1,0 +1,18 @@
+"""GET /v1/bids/{id} — one bid, for the job's owner or the bidder (anyone else: 404)."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from khaya import bids
+from khaya.http import Router, caller, make_handler
+
+router = Router()
+
+
+@router.get("/v1/bids/<id>", summary="Get a bid", tags=["bids"], responses={404: {"description": "Not found"}})
+def get_bid(id: Annotated[str, Path(max_length=200)]) -> bids.Bid:  # noqa: A002
+    return bids.get_bid(caller(), id)
+
+
+handler = make_handler(router)

@@ -1,0 +1,25 @@
+"""POST /v1/bids/{id}/reject — the job's owner rejects a bid."""
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler.openapi.params import Path
+
+from khaya import bids
+from khaya.http import Router, make_handler, require_role
+
+router = Router()
+
+
+@router.post(
+    "/v1/bids/<id>/reject",
+    summary="Reject a bid",
+    description="A pending bid becomes `rejected` (409 when it is not pending).",
+    tags=["bids"],
+    responses={404: {"description": "Not found"}, 409: {"description": "State"}},
+)
+def reject_bid(id: Annotated[str, Path(max_length=200)]) -> bids.Bid:  # noqa: A002
+    who = require_role("client")
+    return bids.reject_bid(who.user_id, id)
+
+
+handler = make_handler(router)
