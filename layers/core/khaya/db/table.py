@@ -401,6 +401,8 @@ def query(
         )
     if sk_prefix is not None and sk_between is not None:
         raise ValueError("use sk_prefix or sk_between, not both")
+    if index and consistent:
+        raise ValueError("a GSI cannot be read consistently")
     pk_attr, sk_attr = INDEXES[index]
     ph = _Names(names, values, "q")
     key_cond = f"{ph.name(pk_attr)} = {ph.value(pk_value)}"
@@ -417,7 +419,7 @@ def query(
     }
     if index:
         params["IndexName"] = index
-    elif consistent:
+    if consistent:
         params["ConsistentRead"] = True
     if filter:
         params["FilterExpression"] = filter
