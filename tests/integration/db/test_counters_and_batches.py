@@ -175,3 +175,25 @@ def test_count_calls_records_each_operation_and_never_a_scan() -> None:
     assert "Scan" not in calls.counts
     db.get(*keys.job("j1"))
     assert calls.total == 3  # nothing recorded after the block
+
+
+# ---------------------------------------------------------------- unreachable database
+
+
+def test_an_unreachable_database_is_a_503(monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    from khaya.aws import reset_clients
+
+    # Given an endpoint where nothing listens (a port we bound and closed)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", f"http://127.0.0.1:{port}")
+    reset_clients()
+
+    # Then reads and transactions are 503s, not 500s
+    with pytest.raises(ServiceUnavailable):
+        db.get(*keys.job("j1"))
+    with pytest.raises(ServiceUnavailable):
+        db.transact([db.tx_put({**keys.job("j1").item()})])

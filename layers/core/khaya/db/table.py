@@ -86,13 +86,17 @@ def _error_code(exc: Exception) -> str:
 
 def _call(operation: str, on_fail: AppError | None = None, **params: Any) -> Any:
     """One DynamoDB call with errors mapped to the domain."""
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import ClientError, HTTPClientError
+    from botocore.exceptions import ConnectionError as BotoConnectionError
 
     try:
         return getattr(_client(), operation)(**params)
     except ClientError as exc:
-        raise _map_client_error(exc, on_fail) from exc
-    except BotoCoreError as exc:
+        mapped = _map_client_error(exc, on_fail)
+        if mapped is exc:
+            raise  # not the caller's fault nor transient: a bug to see whole in the logs
+        raise mapped from exc
+    except (HTTPClientError, BotoConnectionError) as exc:  # refused/closed/timed out, not bad params
         raise ServiceUnavailable("The database is unreachable.", code="dependency_unavailable") from exc
 
 
@@ -634,7 +638,8 @@ def transact(actions: list[TxAction], token: str | None = None) -> None:
         raise ValueError("a transaction needs at least one action")
     if len(actions) > MAX_TX_ACTIONS:
         raise ValueError(f"a transaction holds at most {MAX_TX_ACTIONS} actions")
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import ClientError, HTTPClientError
+    from botocore.exceptions import ConnectionError as BotoConnectionError
 
     table = _table()
     params: dict[str, Any] = {"TransactItems": [a.request(table) for a in actions]}
@@ -644,7 +649,10 @@ def transact(actions: list[TxAction], token: str | None = None) -> None:
         _client().transact_write_items(**params)
     except ClientError as exc:
         if _error_code(exc) != "TransactionCanceledException":
-            raise _map_client_error(exc, None) from exc
+            mapped = _map_client_error(exc, None)
+            if mapped is exc:
+                raise
+            raise mapped from exc
         reasons = _reasons(exc)
         for action, reason in zip(actions, reasons, strict=False):
             if reason == "ConditionalCheckFailed":
@@ -656,7 +664,7 @@ def transact(actions: list[TxAction], token: str | None = None) -> None:
         if any(r in THROTTLING_CODES for r in reasons):
             raise ServiceUnavailable() from exc
         raise
-    except BotoCoreError as exc:
+    except (HTTPClientError, BotoConnectionError) as exc:  # refused/closed/timed out, not bad params
         raise ServiceUnavailable("The database is unreachable.", code="dependency_unavailable") from exc
 
 
