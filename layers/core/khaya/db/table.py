@@ -166,7 +166,6 @@ def _update_expression(
     condition: str | None,
     names: Mapping[str, str] | None,
     values: Mapping[str, Any] | None,
-    extra_set: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """UpdateExpression + placeholders. A ``set`` value of ``None`` removes the attribute
     (so clearing ``gsi2pk`` takes an item out of the sparse index)."""
@@ -178,8 +177,6 @@ def _update_expression(
             removes.append(ph.name(attr))
         else:
             sets.append(f"{ph.name(attr)} = {ph.value(value)}")
-    for attr, expr in (extra_set or {}).items():
-        sets.append(f"{ph.name(attr)} = {expr}")
     adds = [f"{ph.name(attr)} {ph.value(value)}" for attr, value in (add or {}).items()]
     removes.extend(ph.name(attr) for attr in (remove or ()))
     clauses = []
