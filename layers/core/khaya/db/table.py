@@ -396,6 +396,8 @@ def query(
     signed and bound to ``scope`` and only valid for this same list."""
     if index not in INDEXES:
         raise ValueError(f"unknown index {index!r}")
+    if not scope:
+        raise ValueError("a query needs the scope its cursors are bound to")
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
         raise ValidationFailed(
             f"limit must be between 1 and {MAX_PAGE}.", details=[{"field": "limit", "issue": "out_of_range"}]
