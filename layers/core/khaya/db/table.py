@@ -86,13 +86,17 @@ def _error_code(exc: Exception) -> str:
 
 def _call(operation: str, on_fail: AppError | None = None, **params: Any) -> Any:
     """One DynamoDB call with errors mapped to the domain."""
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import ClientError, HTTPClientError
+    from botocore.exceptions import ConnectionError as BotoConnectionError
 
     try:
         return getattr(_client(), operation)(**params)
     except ClientError as exc:
-        raise _map_client_error(exc, on_fail) from exc
-    except BotoCoreError as exc:
+        mapped = _map_client_error(exc, on_fail)
+        if mapped is exc:
+            raise  # not the caller's fault nor transient: a bug to see whole in the logs
+        raise mapped from exc
+    except (HTTPClientError, BotoConnectionError) as exc:  # refused/closed/timed out, not bad params
         raise ServiceUnavailable("The database is unreachable.", code="dependency_unavailable") from exc
 
 
@@ -162,7 +166,6 @@ def _update_expression(
     condition: str | None,
     names: Mapping[str, str] | None,
     values: Mapping[str, Any] | None,
-    extra_set: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """UpdateExpression + placeholders. A ``set`` value of ``None`` removes the attribute
     (so clearing ``gsi2pk`` takes an item out of the sparse index)."""
@@ -174,8 +177,6 @@ def _update_expression(
             removes.append(ph.name(attr))
         else:
             sets.append(f"{ph.name(attr)} = {ph.value(value)}")
-    for attr, expr in (extra_set or {}).items():
-        sets.append(f"{ph.name(attr)} = {expr}")
     adds = [f"{ph.name(attr)} {ph.value(value)}" for attr, value in (add or {}).items()]
     removes.extend(ph.name(attr) for attr in (remove or ()))
     clauses = []
@@ -395,12 +396,16 @@ def query(
     signed and bound to ``scope`` and only valid for this same list."""
     if index not in INDEXES:
         raise ValueError(f"unknown index {index!r}")
+    if not scope:
+        raise ValueError("a query needs the scope its cursors are bound to")
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
         raise ValidationFailed(
             f"limit must be between 1 and {MAX_PAGE}.", details=[{"field": "limit", "issue": "out_of_range"}]
         )
     if sk_prefix is not None and sk_between is not None:
         raise ValueError("use sk_prefix or sk_between, not both")
+    if index and consistent:
+        raise ValueError("a GSI cannot be read consistently")
     pk_attr, sk_attr = INDEXES[index]
     ph = _Names(names, values, "q")
     key_cond = f"{ph.name(pk_attr)} = {ph.value(pk_value)}"
@@ -417,7 +422,7 @@ def query(
     }
     if index:
         params["IndexName"] = index
-    elif consistent:
+    if consistent:
         params["ConsistentRead"] = True
     if filter:
         params["FilterExpression"] = filter
@@ -632,7 +637,8 @@ def transact(actions: list[TxAction], token: str | None = None) -> None:
         raise ValueError("a transaction needs at least one action")
     if len(actions) > MAX_TX_ACTIONS:
         raise ValueError(f"a transaction holds at most {MAX_TX_ACTIONS} actions")
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import ClientError, HTTPClientError
+    from botocore.exceptions import ConnectionError as BotoConnectionError
 
     table = _table()
     params: dict[str, Any] = {"TransactItems": [a.request(table) for a in actions]}
@@ -642,7 +648,10 @@ def transact(actions: list[TxAction], token: str | None = None) -> None:
         _client().transact_write_items(**params)
     except ClientError as exc:
         if _error_code(exc) != "TransactionCanceledException":
-            raise _map_client_error(exc, None) from exc
+            mapped = _map_client_error(exc, None)
+            if mapped is exc:
+                raise
+            raise mapped from exc
         reasons = _reasons(exc)
         for action, reason in zip(actions, reasons, strict=False):
             if reason == "ConditionalCheckFailed":
@@ -654,7 +663,7 @@ def transact(actions: list[TxAction], token: str | None = None) -> None:
         if any(r in THROTTLING_CODES for r in reasons):
             raise ServiceUnavailable() from exc
         raise
-    except BotoCoreError as exc:
+    except (HTTPClientError, BotoConnectionError) as exc:  # refused/closed/timed out, not bad params
         raise ServiceUnavailable("The database is unreachable.", code="dependency_unavailable") from exc
 
 
