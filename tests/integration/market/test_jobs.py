@@ -1,0 +1,173 @@
+"""Jobs: post, read, edit, cancel, list by filters, mine — as a client and a worker notice them."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.integration.market.conftest import CLIENT, CLIENT2, WORKER, job_body
+
+
+def test_a_client_posts_a_job_and_any_user_reads_it_with_its_city_normalised(market):
+    # Given a client / When it posts a job in "  Cápe   Town "
+    job = market.post_job(city="  Cápe   Town ")
+    # Then the job is open, owned by the client, with a filterable city and the money as sent
+    assert job["status"] == "open" and job["clientId"] == CLIENT["userId"]
+    assert job["city"] == "cape-town" and job["cityName"] == "Cápe Town"
+    assert job["budget"] == {"amount": 80000, "currency": "ZAR"}
+    # And a worker reads the same job
+    assert market.job(job["id"], WORKER)["title"] == job["title"]
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"category": "astrology"},
+        {"city": "   "},
+        {"title": "ab"},
+        {"budget": {"amount": 10.5, "currency": "ZAR"}},
+        {"budget": {"amount": 100, "currency": "EUR"}},
+        {"dueDate": "2001-01-01"},
+        {"surprise": True},
+    ],
+)
+def test_bad_job_input_is_a_400_and_nothing_is_written(market, bad):
+    # When a client posts a job with one bad field
+    res = market.call("POST", "/v1/jobs", body=job_body(**bad), caller=CLIENT)
+    # Then it is a validation error naming the field, and no job appears anywhere
+    assert res.status == 400 and res.json["error"]["code"] == "validation_error"
+    assert market.ids("/v1/me/jobs", CLIENT) == []
+    assert market.ids("/v1/jobs", WORKER) == []
+
+
+def test_a_worker_cannot_post_a_job(market):
+    res = market.call("POST", "/v1/jobs", body=job_body(), caller=WORKER)
+    assert res.status == 403 and res.json["error"]["code"] == "wrong_role"
+    assert market.ids("/v1/jobs", WORKER) == []
+
+
+def test_a_free_client_gets_422_over_three_open_jobs_and_a_slot_back_when_one_is_cancelled(market):
+    # Given a free client with three open jobs
+    first = market.post_job()
+    market.post_job()
+    market.post_job()
+    # When it posts a fourth / Then 422 plan_limit_reached and nothing is written
+    res = market.call("POST", "/v1/jobs", body=job_body(), caller=CLIENT)
+    assert res.status == 422 and res.json["error"]["code"] == "plan_limit_reached"
+    assert len(market.ids("/v1/me/jobs", CLIENT)) == 3
+    # When one is cancelled / Then it can post again
+    assert market.call("POST", f"/v1/jobs/{first['id']}/cancel", caller=CLIENT).status == 200
+    market.post_job()
+    # And the limit is per client: another client is unaffected
+    market.post_job(CLIENT2)
+
+
+def test_lists_filter_by_category_city_and_status_newest_first(market):
+    # Given jobs in several categories and cities, from two clients
+    a = market.post_job(category="plumbing", city="Cape Town")
+    b = market.post_job(category="electrical", city="cape  town")
+    c = market.post_job(category="plumbing", city="Durban")
+    d = market.post_job(CLIENT2, category="plumbing", city="CAPE TOWN")
+    # Then each filter combination lists exactly its jobs, newest first
+    assert market.ids("/v1/jobs", WORKER, "category=plumbing&city=Cape%20Town") == [d["id"], a["id"]]
+    assert market.ids("/v1/jobs", WORKER, "category=plumbing") == [d["id"], c["id"], a["id"]]
+    assert market.ids("/v1/jobs", WORKER, "city=cape-town") == [d["id"], b["id"], a["id"]]
+    assert market.ids("/v1/jobs", WORKER) == [d["id"], c["id"], b["id"], a["id"]]
+    # When one is cancelled / Then it leaves the open lists and shows under status=cancelled
+    market.call("POST", f"/v1/jobs/{a['id']}/cancel", caller=CLIENT)
+    assert market.ids("/v1/jobs", WORKER, "category=plumbing&city=Cape%20Town") == [d["id"]]
+    assert market.ids("/v1/jobs", WORKER, "status=cancelled&city=cape%20town") == [a["id"]]
+    # And a client's own list holds only its jobs
+    assert market.ids("/v1/me/jobs", CLIENT2) == [d["id"]]
+
+
+def test_lists_page_with_signed_cursors_and_refuse_forged_or_foreign_ones(market):
+    # Given three open jobs
+    jobs = [market.post_job(CLIENT if i < 2 else CLIENT2)["id"] for i in range(3)]
+    # When a worker pages through them two at a time
+    first = market.call("GET", "/v1/jobs", caller=WORKER, query="limit=2").json
+    second = market.call("GET", "/v1/jobs", caller=WORKER, query=f"limit=2&cursor={first['nextCursor']}").json
+    # Then it sees each job once, newest first, and the last page has no cursor
+    assert [j["id"] for j in first["items"] + second["items"]] == jobs[::-1]
+    assert second["nextCursor"] is None
+    # And a tampered cursor, or one from another list, is a 400 without data
+    forged = first["nextCursor"][:-2] + ("AA" if not first["nextCursor"].endswith("AA") else "BB")
+    for bad in (forged, "garbage"):
+        res = market.call("GET", "/v1/jobs", caller=WORKER, query=f"cursor={bad}")
+        assert res.status == 400 and res.json["error"]["code"] == "invalid_cursor" and "items" not in res.json
+    res = market.call("GET", "/v1/jobs", caller=WORKER, query=f"category=plumbing&cursor={first['nextCursor']}")
+    assert res.status == 400
+    # And the limit is 1..100
+    assert market.call("GET", "/v1/jobs", caller=WORKER, query="limit=101").status == 400
+
+
+def test_the_owner_edits_an_open_job_and_a_city_change_moves_it_between_lists(market):
+    job = market.post_job(city="Cape Town")
+    # When the owner moves it to Durban and clears the budget
+    res = market.call("PATCH", f"/v1/jobs/{job['id']}", body={"city": "Durban", "budget": None}, caller=CLIENT)
+    # Then the job shows the change with a new version, and lists follow
+    assert res.status == 200 and res.json["city"] == "durban" and res.json["budget"] is None
+    assert res.json["version"] == job["version"] + 1
+    assert market.ids("/v1/jobs", WORKER, "city=durban") == [job["id"]]
+    assert market.ids("/v1/jobs", WORKER, "city=cape%20town") == []
+
+
+def test_only_the_owner_edits_and_only_while_open(market):
+    job = market.post_job()
+    # Another client → 403 and the job is unchanged
+    res = market.call("PATCH", f"/v1/jobs/{job['id']}", body={"title": "Mine now"}, caller=CLIENT2)
+    assert res.status == 403 and job["id"] not in res.text
+    assert market.job(job["id"])["title"] == job["title"]
+    # An empty patch is a 400
+    assert market.call("PATCH", f"/v1/jobs/{job['id']}", body={}, caller=CLIENT).status == 400
+    # Once cancelled, an edit is a 409 and changes nothing
+    market.call("POST", f"/v1/jobs/{job['id']}/cancel", caller=CLIENT)
+    res = market.call("PATCH", f"/v1/jobs/{job['id']}", body={"title": "Too late"}, caller=CLIENT)
+    assert res.status == 409 and res.json["error"]["code"] == "job_not_open"
+    assert market.job(job["id"])["title"] == job["title"]
+
+
+def test_a_second_cancel_is_a_409_with_no_second_effect(market):
+    # Given a free client with three jobs, one cancelled
+    jobs = [market.post_job() for _ in range(3)]
+    assert market.call("POST", f"/v1/jobs/{jobs[0]['id']}/cancel", caller=CLIENT).status == 200
+    # When it cancels the same job again
+    res = market.call("POST", f"/v1/jobs/{jobs[0]['id']}/cancel", caller=CLIENT)
+    # Then 409, and the open-job count was freed only once: one more job fits, not two
+    assert res.status == 409 and res.json["error"]["code"] == "job_not_open"
+    market.post_job()
+    assert market.call("POST", "/v1/jobs", body=job_body(), caller=CLIENT).status == 422
+
+
+def test_a_transition_from_a_stale_read_is_a_409_and_changes_nothing(market):
+    from khaya import db, jobs
+    from khaya.errors import Conflict
+
+    # Given a job read at version 1, then edited (version 2) by its owner
+    job = market.post_job()
+    stale = jobs.load(job["id"])
+    market.call("PATCH", f"/v1/jobs/{job['id']}", body={"title": "Fix the tap properly"}, caller=CLIENT)
+    # When a transition built from the stale read runs
+    _, actions = jobs.transition(stale, "cancelled")
+    with pytest.raises(Conflict):
+        db.transact(actions)
+    # Then the job is still open, edited, and still listed
+    now = market.job(job["id"])
+    assert now["status"] == "open" and now["title"] == "Fix the tap properly"
+    assert market.ids("/v1/jobs", WORKER) == [job["id"]]
+
+
+def test_a_funded_job_cannot_be_cancelled_without_a_refund(market):
+    from khaya import db
+    from khaya.db import keys
+
+    job = market.post_job()
+    db.update(*keys.job(job["id"]), set={"status": "funded"})
+    res = market.call("POST", f"/v1/jobs/{job['id']}/cancel", caller=CLIENT)
+    assert res.status == 409 and res.json["error"]["code"] == "refund_required"
+    assert market.job(job["id"])["status"] == "funded"
+
+
+def test_an_unknown_job_is_a_404(market):
+    for method, path in (("GET", "/v1/jobs/NOPE"), ("POST", "/v1/jobs/NOPE/cancel")):
+        res = market.call(method, path, caller=CLIENT)
+        assert res.status == 404 and res.json["error"]["code"] == "job_not_found"
