@@ -78,7 +78,7 @@ def _visible(bid: dict[str, Any], who: Caller) -> bool:
 
 def create_bid(worker_id: str, job_id: str, data: dict[str, Any]) -> Bid:
     from khaya.plans import limits_for
-    from khaya.users import get_user, plan_of
+    from khaya.market_users import get_user, plan_of
 
     job = job_service.load(job_id)
     if job["clientId"] == worker_id:

@@ -160,7 +160,7 @@ def create_job(client_id: str, data: dict[str, Any]) -> Job:
     """
     from khaya.catalog import city_slug, display_city
     from khaya.plans import limits_for
-    from khaya.users import get_user, plan_of
+    from khaya.market_users import get_user, plan_of
 
     limit = limits_for(plan_of(get_user(client_id))).open_jobs
     job_id, now = new_id(), now_iso()
