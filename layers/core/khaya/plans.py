@@ -1,7 +1,7 @@
 """Plan limits, in one place: how many open jobs a client and live bids a worker may have.
 
 ``None`` means unlimited. Every user is on ``free`` until the subscriptions issue lands and
-starts writing ``plan`` on the user record (``khaya.users.plan_of`` reads it).
+starts writing ``plan`` on the user record (``khaya.market_users.plan_of`` reads it).
 
 The counts live on ``USER#<id>`` / ``USAGE`` (``openJobs``, ``liveBids``) and change in the
 same transaction as the job or bid write, under a ``< limit`` condition, so they stay exact
