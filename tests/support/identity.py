@@ -100,6 +100,12 @@ def latest_message(phone: str) -> dict[str, Any]:
 
 
 def latest_code(phone: str) -> str:
+    """The newest code sent to ``phone``: from the installed ``FakeSender`` if any, else the outbox."""
+    from khaya.messaging import sender
+
+    current = sender()
+    if isinstance(current, FakeSender):
+        return current.last_code(phone)
     return code_from_text(str(latest_message(phone)["text"]))
 
 
@@ -174,6 +180,8 @@ class FakeSender:
         self.sent.append({"channel": "sms", "to": to, "text": body, "sid": sid})
         return sid
 
-    def last_code(self) -> str:
-        last = self.sent[-1]
+    def last_code(self, phone: str | None = None) -> str:
+        mine = [m for m in self.sent if phone is None or m["to"] == phone]
+        assert mine, "no message sent"
+        last = mine[-1]
         return str(last["variables"]["1"]) if last["channel"] == "whatsapp" else code_from_text(last["text"])

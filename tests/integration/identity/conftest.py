@@ -38,3 +38,25 @@ def sender() -> Iterator[FakeSender]:
     use_sender(fake)
     yield fake
     use_sender(None)
+
+
+@pytest.fixture
+def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """moto's threaded server on a free loopback port, with the template's table and the secrets."""
+    from moto.server import ThreadedMotoServer
+
+    from local.resources import create_resources
+    from tests.support.aws import reset_caches
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    url = f"http://{host}:{port}"
+    monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+    reset_caches()
+    create_resources(endpoint_url=url)
+    try:
+        yield url
+    finally:
+        server.stop()
+        reset_caches()
