@@ -18,6 +18,7 @@ from typing import Any
 
 from khaya import db, errors
 from khaya.auth.accounts import now_iso
+from khaya.auth.otp import PURPOSES, message_ref
 from khaya.auth.tokens import public_user
 from khaya.db import keys
 from khaya.observability import logger, metric
@@ -86,6 +87,14 @@ def erase_account(user_id: str) -> None:
     ]
     if user.get("phone"):
         actions.append(db.tx_delete(*keys.phone(str(user["phone"])), condition="userId = :u", values={":u": user_id}))
+        # codes in flight for the number, and the Twilio message records that point at them
+        for purpose in PURPOSES:
+            code = db.get(*keys.otp(str(user["phone"]), purpose), consistent=True)
+            if code is None:
+                continue
+            actions.append(db.tx_delete(*keys.otp(str(user["phone"]), purpose)))
+            if str(code.get("messageSid", "")).startswith("SM"):
+                actions.append(db.tx_delete(*message_ref(str(code["messageSid"]))))
     if user.get("referralCode"):
         actions.append(
             db.tx_delete(*keys.refcode(str(user["referralCode"])), condition="userId = :u", values={":u": user_id})

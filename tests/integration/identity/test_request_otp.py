@@ -62,7 +62,9 @@ def test_per_ip_hourly_limit(aws, call_route, sender, monkeypatch):
     res = call_route("POST", "/v1/auth/otp", body={"phone": random_phone(), "purpose": "login"}, source_ip=ip)
     # Then it is refused, while another address still gets through
     assert res.status == 429 and int(res.headers["retry-after"]) >= 1
-    other = call_route("POST", "/v1/auth/otp", body={"phone": random_phone(), "purpose": "login"}, source_ip="203.0.113.10")
+    other = call_route(
+        "POST", "/v1/auth/otp", body={"phone": random_phone(), "purpose": "login"}, source_ip="203.0.113.10"
+    )
     assert other.status == 202
 
 
@@ -74,7 +76,9 @@ def test_known_and_unknown_phones_get_the_same_answer(aws, call_route, sender, p
     a = call_route("POST", "/v1/auth/otp", body={"phone": known["phone"], "purpose": purpose})
     b = call_route("POST", "/v1/auth/otp", body={"phone": random_phone(), "purpose": purpose})
     # Then status and body are identical
-    assert (a.status, a.json) == (b.status, b.json) == (202, {"channel": "whatsapp", "expiresIn": 300, "resendAfter": 60})
+    assert (
+        (a.status, a.json) == (b.status, b.json) == (202, {"channel": "whatsapp", "expiresIn": 300, "resendAfter": 60})
+    )
     # And the resend gate answers the same too
     a2 = call_route("POST", "/v1/auth/otp", body={"phone": known["phone"], "purpose": purpose})
     b2 = call_route("POST", "/v1/auth/otp", body={"phone": random_phone(), "purpose": purpose})

@@ -238,7 +238,7 @@ def _require_active(user: dict[str, Any]) -> None:
 def _login_window(phone: str) -> tuple[keys.Key, int]:
     now = int(time.time())
     window = now // _LOGIN_WINDOW_SECONDS
-    return keys.rate_limit("login-fail", phone, window), (window + 1) * _LOGIN_WINDOW_SECONDS
+    return keys.rate_limit("login-fail", otp.phone_ref(phone), window), (window + 1) * _LOGIN_WINDOW_SECONDS
 
 
 def login(phone_raw: str, password: str) -> dict[str, Any]:

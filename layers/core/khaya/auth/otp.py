@@ -79,6 +79,11 @@ def _hash(phone: str, purpose: str, code: str) -> str:
     return hmac.new(_pepper(), f"{phone}|{purpose}|{code}".encode(), hashlib.sha256).hexdigest()
 
 
+def phone_ref(phone: str) -> str:
+    """A stable pseudonym of ``phone`` for counter keys: an erased account leaves no number behind."""
+    return hmac.new(_pepper(), f"phone|{phone}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
 def _new_code() -> str:
     return f"{secrets.randbelow(10**6):06d}"
 
@@ -131,7 +136,7 @@ def check_send_allowed(phone: str, purpose: str, *, source_ip: str) -> None:
     _check_resend_gate(phone, purpose, now)
     ip = source_ip.replace("#", "_") or "unknown"
     _window_limit("otp-ip", ip, _setting_int("OTP_SENDS_PER_IP_PER_HOUR", 30), now)
-    _window_limit("otp-phone", phone, _setting_int("OTP_SENDS_PER_PHONE_PER_HOUR", 5), now)
+    _window_limit("otp-phone", phone_ref(phone), _setting_int("OTP_SENDS_PER_PHONE_PER_HOUR", 5), now)
 
 
 def issue_code(
@@ -225,7 +230,11 @@ def verify_code(phone: str, purpose: str, code: str) -> None:
     if not hmac.compare_digest(stored, _hash(phone, purpose, code)):
         metric("OtpVerify", result="wrong")
         raise invalid_code()
-    db.delete(*key, condition="codeHash = :h", values={":h": stored}, on_fail=invalid_code())
+    used = [db.tx_delete(*key, condition="codeHash = :h", values={":h": stored}, on_fail=invalid_code())]
+    sid = str(item.get("messageSid", ""))
+    if sid.startswith("SM"):
+        used.append(db.tx_delete(*message_ref(sid)))  # its delivery record goes with it
+    db.transact(used)
     metric("OtpVerify", result="ok")
 
 
@@ -266,6 +275,7 @@ def handle_delivery_status(message_sid: str, status: str, error_code: str | None
         )
     except errors.Conflict:
         return False  # already handled, superseded, used or expired
+    db.delete(*message_ref(message_sid))
     from khaya.config import settings
     from khaya.messaging import DeliveryFailed, sender
 
