@@ -81,10 +81,9 @@ def _forge(kind: str, user) -> str:
         from khaya.secrets import get_secret
 
         public = json.loads(get_secret(settings().require("JWT_PUBLIC_KEYS_SECRET_NAME")))["keys"][kid]
+        import base64
         import hashlib
         import hmac
-
-        import base64
 
         def b64(b: bytes) -> str:
             return base64.urlsafe_b64encode(b).rstrip(b"=").decode()

@@ -48,7 +48,7 @@ def test_the_form_body_arrives_base64_encoded(aws, call_route):
 
 
 def test_a_forged_callback_is_401_and_writes_nothing(aws, call_route, sender):
-    user, sid, _ = _whatsapp_login_code(call_route, sender)
+    _user, sid, _ = _whatsapp_login_code(call_route, sender)
     before = table_items()
     params = {"MessageSid": sid, "MessageStatus": "undelivered", "ErrorCode": "63003"}
     for signature in (
@@ -89,7 +89,7 @@ def test_an_undelivered_whatsapp_code_is_replaced_by_an_sms_code(aws, call_route
 
 
 def test_a_repeated_callback_sends_one_sms_only(aws, call_route, sender):
-    user, sid, _ = _whatsapp_login_code(call_route, sender)
+    _user, sid, _ = _whatsapp_login_code(call_route, sender)
     for status in ("failed", "undelivered", "undelivered"):
         params = {"MessageSid": sid, "MessageStatus": status}
         assert _post(call_route, params, _signed(params)).status == 204
@@ -111,7 +111,7 @@ def test_delivered_and_used_codes_send_nothing(aws, call_route, sender):
 
 
 def test_sms_fallback_failing_leaves_no_usable_code(aws, call_route, sender):
-    user, sid, code = _whatsapp_login_code(call_route, sender)
+    user, sid, _code = _whatsapp_login_code(call_route, sender)
     sender.sms_error = "unreachable"
     params = {"MessageSid": sid, "MessageStatus": "undelivered"}
     assert _post(call_route, params, _signed(params)).status == 204
