@@ -86,13 +86,17 @@ def _error_code(exc: Exception) -> str:
 
 def _call(operation: str, on_fail: AppError | None = None, **params: Any) -> Any:
     """One DynamoDB call with errors mapped to the domain."""
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import ClientError, HTTPClientError
+    from botocore.exceptions import ConnectionError as BotoConnectionError
 
     try:
         return getattr(_client(), operation)(**params)
     except ClientError as exc:
-        raise _map_client_error(exc, on_fail) from exc
-    except BotoCoreError as exc:
+        mapped = _map_client_error(exc, on_fail)
+        if mapped is exc:
+            raise  # not the caller's fault nor transient: a bug to see whole in the logs
+        raise mapped from exc
+    except (HTTPClientError, BotoConnectionError) as exc:  # refused/closed/timed out, not bad params
         raise ServiceUnavailable("The database is unreachable.", code="dependency_unavailable") from exc
 
 
@@ -162,7 +166,6 @@ def _update_expression(
     condition: str | None,
     names: Mapping[str, str] | None,
     values: Mapping[str, Any] | None,
-    extra_set: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """UpdateExpression + placeholders. A ``set`` value of ``None`` removes the attribute
     (so clearing ``gsi2pk`` takes an item out of the sparse index)."""
@@ -174,8 +177,6 @@ def _update_expression(
             removes.append(ph.name(attr))
         else:
             sets.append(f"{ph.name(attr)} = {ph.value(value)}")
-    for attr, expr in (extra_set or {}).items():
-        sets.append(f"{ph.name(attr)} = {expr}")
     adds = [f"{ph.name(attr)} {ph.value(value)}" for attr, value in (add or {}).items()]
     removes.extend(ph.name(attr) for attr in (remove or ()))
     clauses = []
@@ -266,6 +267,24 @@ def _versioned_condition(expected_version: int, condition: str | None, values: M
     return f"{base} AND ({condition})" if condition else base
 
 
+def _versioned(
+    set: Mapping[str, Any],
+    expected_version: int,
+    condition: str | None,
+    names: Mapping[str, str] | None,
+    values: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """The set/condition/names/values of an optimistic-locking update (version = expected + 1)."""
+    if "version" in set:
+        raise ValueError("update_versioned manages version itself")
+    return {
+        "set": {**set, "version": expected_version + 1},
+        "condition": _versioned_condition(expected_version, condition, values),
+        "names": {**(names or {}), "#version": "version"},
+        "values": {**(values or {}), ":expectedVersion": expected_version},
+    }
+
+
 def update_versioned(
     pk: str,
     sk: str,
@@ -282,18 +301,13 @@ def update_versioned(
     """Optimistic locking: applies only if ``version == expected_version`` (and ``condition``),
     and sets ``version = expected_version + 1``. A stale version (or a missing item) raises
     ``on_conflict`` and changes nothing. Returns the item after the change."""
-    if "version" in set:
-        raise ValueError("update_versioned manages version itself")
     return update(
         pk,
         sk,
-        set={**set, "version": expected_version + 1},
         add=add,
         remove=remove,
-        condition=_versioned_condition(expected_version, condition, values),
-        names={**(names or {}), "#version": "version"},
-        values={**(values or {}), ":expectedVersion": expected_version},
         on_fail=on_conflict,
+        **_versioned(set, expected_version, condition, names, values),
     )
 
 
@@ -395,12 +409,16 @@ def query(
     signed and bound to ``scope`` and only valid for this same list."""
     if index not in INDEXES:
         raise ValueError(f"unknown index {index!r}")
+    if not scope:
+        raise ValueError("a query needs the scope its cursors are bound to")
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
         raise ValidationFailed(
             f"limit must be between 1 and {MAX_PAGE}.", details=[{"field": "limit", "issue": "out_of_range"}]
         )
     if sk_prefix is not None and sk_between is not None:
         raise ValueError("use sk_prefix or sk_between, not both")
+    if index and consistent:
+        raise ValueError("a GSI cannot be read consistently")
     pk_attr, sk_attr = INDEXES[index]
     ph = _Names(names, values, "q")
     key_cond = f"{ph.name(pk_attr)} = {ph.value(pk_value)}"
@@ -417,7 +435,7 @@ def query(
     }
     if index:
         params["IndexName"] = index
-    elif consistent:
+    if consistent:
         params["ConsistentRead"] = True
     if filter:
         params["FilterExpression"] = filter
@@ -550,18 +568,13 @@ def tx_update_versioned(
     values: Mapping[str, Any] | None = None,
 ) -> TxAction:
     """``update_versioned`` as a transaction action."""
-    if "version" in set:
-        raise ValueError("update_versioned manages version itself")
     return tx_update(
         pk,
         sk,
-        set={**set, "version": expected_version + 1},
         add=add,
         remove=remove,
-        condition=_versioned_condition(expected_version, condition, values),
-        names={**(names or {}), "#version": "version"},
-        values={**(values or {}), ":expectedVersion": expected_version},
         on_fail=on_conflict,
+        **_versioned(set, expected_version, condition, names, values),
     )
 
 
@@ -632,7 +645,8 @@ def transact(actions: list[TxAction], token: str | None = None) -> None:
         raise ValueError("a transaction needs at least one action")
     if len(actions) > MAX_TX_ACTIONS:
         raise ValueError(f"a transaction holds at most {MAX_TX_ACTIONS} actions")
-    from botocore.exceptions import BotoCoreError, ClientError
+    from botocore.exceptions import ClientError, HTTPClientError
+    from botocore.exceptions import ConnectionError as BotoConnectionError
 
     table = _table()
     params: dict[str, Any] = {"TransactItems": [a.request(table) for a in actions]}
@@ -642,7 +656,10 @@ def transact(actions: list[TxAction], token: str | None = None) -> None:
         _client().transact_write_items(**params)
     except ClientError as exc:
         if _error_code(exc) != "TransactionCanceledException":
-            raise _map_client_error(exc, None) from exc
+            mapped = _map_client_error(exc, None)
+            if mapped is exc:
+                raise
+            raise mapped from exc
         reasons = _reasons(exc)
         for action, reason in zip(actions, reasons, strict=False):
             if reason == "ConditionalCheckFailed":
@@ -654,7 +671,7 @@ def transact(actions: list[TxAction], token: str | None = None) -> None:
         if any(r in THROTTLING_CODES for r in reasons):
             raise ServiceUnavailable() from exc
         raise
-    except BotoCoreError as exc:
+    except (HTTPClientError, BotoConnectionError) as exc:  # refused/closed/timed out, not bad params
         raise ServiceUnavailable("The database is unreachable.", code="dependency_unavailable") from exc
 
 
