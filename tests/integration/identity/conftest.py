@@ -7,6 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.support.identity import FakeSender
+from tests.support.moto_server import moto_server  # noqa: F401  (atomic per request, like DynamoDB)
 
 
 @pytest.fixture(autouse=True)
@@ -41,22 +42,12 @@ def sender() -> Iterator[FakeSender]:
 
 
 @pytest.fixture
-def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """moto's threaded server on a free loopback port, with the template's table and the secrets."""
-    from moto.server import ThreadedMotoServer
-
-    from local.resources import create_resources
+def atomic_moto(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The shared moto server, with Secrets Manager reachable too: botocore's variable for it is
+    ``AWS_ENDPOINT_URL_SECRETS_MANAGER`` (service id "Secrets Manager"), which the shared fixture
+    does not set."""
     from tests.support.aws import reset_caches
 
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", moto_server)
     reset_caches()
-    create_resources(endpoint_url=url)
-    try:
-        yield url
-    finally:
-        server.stop()
-        reset_caches()
+    return moto_server

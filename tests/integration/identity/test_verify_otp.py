@@ -104,7 +104,7 @@ def test_a_malformed_code_is_400_and_spends_no_attempt(aws, call_route, sender, 
 
 
 @pytest.mark.moto_server
-def test_20_concurrent_wrong_guesses_never_get_more_than_5_attempts(moto_server):
+def test_20_concurrent_wrong_guesses_never_get_more_than_5_attempts(atomic_moto):
     from khaya.auth import accounts
     from khaya.messaging import use_sender
 
