@@ -21,7 +21,7 @@ PREFIX = "/_dev/"
 
 # Modules whose import registers more dev routes (e.g. a fake provider's outbox). Add one
 # line here; the gateway imports them at start-up.
-EXTENSIONS: tuple[str, ...] = ()
+EXTENSIONS: tuple[str, ...] = ("local.dev_outbox",)  # identity: GET /_dev/outbox
 
 
 @dataclass

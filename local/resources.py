@@ -18,10 +18,50 @@ def _random_key() -> str:
     return pysecrets.token_urlsafe(48)
 
 
+_jwt_pair: list[tuple[str, str, str]] = []
+
+
+def _jwt_private_key() -> str:
+    """A fresh ES256 signing key; the public-key secret below is generated from the same pair."""
+    import json
+
+    from khaya.auth.jwt_keys import new_key_pair
+
+    _jwt_pair[:] = [new_key_pair()]
+    kid, private_pem, _ = _jwt_pair[0]
+    return json.dumps({"kid": kid, "alg": "ES256", "privateKey": private_pem})
+
+
+def _jwt_public_keys() -> str:
+    import json
+
+    if not _jwt_pair:
+        _jwt_private_key()
+    kid, _, public_pem = _jwt_pair[0]
+    return json.dumps({"keys": {kid: public_pem}})
+
+
+def _fake_twilio() -> str:
+    import json
+
+    return json.dumps({"accountSid": "AC" + pysecrets.token_hex(16), "authToken": pysecrets.token_hex(16)})
+
+
 # env var carrying the secret's name → (default name, how to generate a local value).
 # Features that need a secret add a line here and the matching resource in template.yaml.
 SECRETS: dict[str, tuple[str, Callable[[], str]]] = {
     "CURSOR_SECRET_NAME": ("khaya/local/cursor-key", _random_key),
+    # identity: OTP pepper, JWT signing key (auth functions only) and its public half (authorizer)
+    "OTP_PEPPER_SECRET_NAME": ("khaya/local/otp-pepper", _random_key),
+    "JWT_PRIVATE_KEY_SECRET_NAME": ("khaya/local/jwt-private-key", _jwt_private_key),
+    "JWT_PUBLIC_KEYS_SECRET_NAME": ("khaya/local/jwt-public-keys", _jwt_public_keys),
+    "TWILIO_SECRET_NAME": ("khaya/local/twilio", _fake_twilio),
+}
+
+# Non-secret settings only the local stage has (never set by a STAGE check in code).
+LOCAL_SETTINGS: dict[str, str] = {
+    "MESSAGING_BACKEND": "outbox",  # WhatsApp/SMS become items served at GET /_dev/outbox
+    "OTP_SENDS_PER_IP_PER_HOUR": "1000",  # every local client is 127.0.0.1
 }
 
 
@@ -41,7 +81,7 @@ def _bucket_name(logical_id: str) -> str:
 
 def local_environment() -> dict[str, str]:
     """The environment a local function sees, beside what the template gives every function."""
-    env = {name: default for name, (default, _) in SECRETS.items()}
+    env = {**{name: default for name, (default, _) in SECRETS.items()}, **LOCAL_SETTINGS}
     env.update({name: _bucket_name(logical_id) for name, logical_id in BUCKETS.items()})
     return env
 

@@ -1,11 +1,13 @@
 """Lambda authorizer for the HTTP API (REQUEST, payload 2.0, simple responses).
 
-Placeholder until the identity work lands: it denies every request, so no protected route
-can be reached without a verified identity.
+Verifies the access token and the user's state; see ``khaya.auth.authorizer``. Kept free of
+pydantic and Powertools: its cold start is on the path of every first request.
 """
 
 from typing import Any
 
+from khaya.auth.authorizer import authorize
+
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return {"isAuthorized": False}
+    return authorize(event)

@@ -5,7 +5,7 @@ requests on many connections at once, so calls from racing threads interleave as
 against DynamoDB. moto itself is not atomic (two threads inside one conditional
 ``UpdateItem`` can both pass the condition), while DynamoDB applies every single-item
 write and every transaction atomically; so the server applies one request at a time
-(``_AtomicMotoServer``). What stays racy is what is racy in production: anything that
+(``local.moto_server.AtomicMotoServer``). What stays racy is what is racy in production: anything that
 spans two calls, such as read-then-write. ``khaya.aws`` clients reach it through
 ``AWS_ENDPOINT_URL_DYNAMODB`` / ``AWS_ENDPOINT_URL_SECRETSMANAGER`` (botocore's own
 setting), so the code under test runs unchanged.
@@ -22,46 +22,24 @@ Do not combine it with the in-process ``aws`` fixture in the same test.
 
 from __future__ import annotations
 
-import threading
 import urllib.request
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
 
 import pytest
-from moto.server import ThreadedMotoServer
 
+from local.moto_server import AtomicMotoServer
 from local.resources import create_resources
 from tests.support.aws import reset_caches
 
 ENDPOINT_VARS = ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SECRETSMANAGER")
 
 
-class _AtomicMotoServer(ThreadedMotoServer):
-    """moto's threaded server, applying one request at a time (as DynamoDB is atomic per
-    request); the connections are still served by concurrent threads."""
-
-    def _server_entry(self) -> None:
-        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-        from werkzeug.serving import make_server
-
-        app = DomainDispatcherApplication(create_backend_app)
-        lock = threading.Lock()
-
-        def atomic(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-            with lock:
-                return list(app(environ, start_response))
-
-        self._server = make_server(self._ip_address, self._port, atomic, True, request_handler=MotoRequestHandler)
-        self._server_ready_event.set()
-        self._server.serve_forever()
-
-
 @contextmanager
 def running_moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """Start moto's threaded server on 127.0.0.1:<free port>, create the resources, point
     khaya's clients at it; on exit wipe its state and stop it."""
-    server = _AtomicMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server = AtomicMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
     url = f"http://{host}:{port}"

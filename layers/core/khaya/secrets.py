@@ -32,5 +32,10 @@ def get_secret(name: str) -> str:
     return str(value)
 
 
+def forget_secret(name: str) -> None:
+    """Drop one cached value, so the next ``get_secret`` reads it again (key rotation)."""
+    _cache.pop(name, None)
+
+
 def reset_secrets() -> None:
     _cache.clear()

@@ -267,6 +267,24 @@ def _versioned_condition(expected_version: int, condition: str | None, values: M
     return f"{base} AND ({condition})" if condition else base
 
 
+def _versioned(
+    set: Mapping[str, Any],
+    expected_version: int,
+    condition: str | None,
+    names: Mapping[str, str] | None,
+    values: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    """The set/condition/names/values of an optimistic-locking update (version = expected + 1)."""
+    if "version" in set:
+        raise ValueError("update_versioned manages version itself")
+    return {
+        "set": {**set, "version": expected_version + 1},
+        "condition": _versioned_condition(expected_version, condition, values),
+        "names": {**(names or {}), "#version": "version"},
+        "values": {**(values or {}), ":expectedVersion": expected_version},
+    }
+
+
 def update_versioned(
     pk: str,
     sk: str,
@@ -283,18 +301,13 @@ def update_versioned(
     """Optimistic locking: applies only if ``version == expected_version`` (and ``condition``),
     and sets ``version = expected_version + 1``. A stale version (or a missing item) raises
     ``on_conflict`` and changes nothing. Returns the item after the change."""
-    if "version" in set:
-        raise ValueError("update_versioned manages version itself")
     return update(
         pk,
         sk,
-        set={**set, "version": expected_version + 1},
         add=add,
         remove=remove,
-        condition=_versioned_condition(expected_version, condition, values),
-        names={**(names or {}), "#version": "version"},
-        values={**(values or {}), ":expectedVersion": expected_version},
         on_fail=on_conflict,
+        **_versioned(set, expected_version, condition, names, values),
     )
 
 
@@ -555,18 +568,13 @@ def tx_update_versioned(
     values: Mapping[str, Any] | None = None,
 ) -> TxAction:
     """``update_versioned`` as a transaction action."""
-    if "version" in set:
-        raise ValueError("update_versioned manages version itself")
     return tx_update(
         pk,
         sk,
-        set={**set, "version": expected_version + 1},
         add=add,
         remove=remove,
-        condition=_versioned_condition(expected_version, condition, values),
-        names={**(names or {}), "#version": "version"},
-        values={**(values or {}), ":expectedVersion": expected_version},
         on_fail=on_conflict,
+        **_versioned(set, expected_version, condition, names, values),
     )
 
 

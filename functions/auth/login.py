@@ -1,0 +1,29 @@
+"""POST /v1/auth/login — phone and password → tokens (public)."""
+
+from typing import Annotated
+
+from pydantic import Field
+
+from khaya.auth.accounts import login as login_service
+from khaya.auth.models import ApiModel, Phone, TokensOut
+from khaya.http import Router, make_handler
+
+router = Router()
+
+
+class LoginIn(ApiModel):
+    phone: Annotated[str, Phone]
+    password: str = Field(min_length=1, max_length=128)
+
+
+@router.post(
+    "/v1/auth/login",
+    summary="Log in with a password",
+    tags=["auth"],
+    responses={401: {"description": "Wrong phone or password"}, 429: {"description": "10 failures in 15 minutes"}},
+)
+def login(body: LoginIn) -> TokensOut:
+    return TokensOut.model_validate(login_service(body.phone, body.password))
+
+
+handler = make_handler(router)

@@ -1,0 +1,29 @@
+"""POST /v1/auth/logout — revoke the refresh token's family (public; the token is the credential)."""
+
+from pydantic import Field
+
+from khaya.auth.models import ApiModel
+from khaya.auth.tokens import logout as logout_service
+from khaya.http import Router, make_handler
+from khaya.http import json_response as _json_response
+
+router = Router()
+
+
+class LogoutIn(ApiModel):
+    refresh_token: str = Field(min_length=1, max_length=200)
+
+
+@router.post(
+    "/v1/auth/logout",
+    summary="Log out",
+    description="Ends the session the refresh token belongs to. 204 for unknown tokens too.",
+    tags=["auth"],
+    responses={204: {"description": "Logged out"}},
+)
+def logout(body: LogoutIn) -> None:
+    logout_service(body.refresh_token)
+    return _json_response(204, None)  # type: ignore[return-value]
+
+
+handler = make_handler(router)

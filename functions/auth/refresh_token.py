@@ -1,0 +1,27 @@
+"""POST /v1/auth/refresh — rotate a refresh token (public; the token is the credential)."""
+
+from pydantic import Field
+
+from khaya.auth.models import ApiModel, TokensOut
+from khaya.auth.tokens import refresh
+from khaya.http import Router, make_handler
+
+router = Router()
+
+
+class RefreshIn(ApiModel):
+    refresh_token: str = Field(min_length=20, max_length=200)
+
+
+@router.post(
+    "/v1/auth/refresh",
+    summary="Refresh the tokens",
+    description="Returns a new pair; the presented refresh token is used up. Reusing one revokes its whole family.",
+    tags=["auth"],
+    responses={401: {"description": "Invalid, expired, revoked or reused refresh token"}},
+)
+def refresh_token(body: RefreshIn) -> TokensOut:
+    return TokensOut.model_validate(refresh(body.refresh_token))
+
+
+handler = make_handler(router)

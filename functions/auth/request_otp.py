@@ -1,0 +1,33 @@
+"""POST /v1/auth/otp — send or resend a code (public; same answer for unknown phones)."""
+
+from typing import Annotated, Literal
+
+from khaya.auth.accounts import request_otp as request_otp_service
+from khaya.auth.models import ApiModel, OtpOut, Phone
+from khaya.http import Router, make_handler
+
+router = Router()
+
+
+class OtpRequestIn(ApiModel):
+    phone: Annotated[str, Phone]
+    purpose: Literal["signup", "login", "reset"]
+
+
+@router.post(
+    "/v1/auth/otp",
+    summary="Send a code",
+    description="Sends (or resends, after 60 s) a code. Same answer whether or not the phone has an account.",
+    tags=["auth"],
+    responses={
+        202: {"description": "Accepted", "content": {"application/json": {"model": OtpOut}}},
+        429: {"description": "Too soon or too many"},
+        503: {"description": "No channel could deliver the code"},
+    },
+)
+def request_otp(body: OtpRequestIn) -> tuple[OtpOut, int]:
+    ip = router.current_event.request_context.http.source_ip
+    return OtpOut.model_validate(request_otp_service(body.phone, body.purpose, source_ip=ip)), 202
+
+
+handler = make_handler(router)

@@ -1,0 +1,33 @@
+"""POST /v1/auth/password/reset — a reset code and a new password (public)."""
+
+from typing import Annotated
+
+from pydantic import Field
+
+from khaya.auth.accounts import reset_password as reset_service
+from khaya.auth.models import ApiModel, Code, Phone
+from khaya.http import Router, make_handler
+from khaya.http import json_response as _json_response
+
+router = Router()
+
+
+class ResetIn(ApiModel):
+    phone: Annotated[str, Phone]
+    code: Annotated[str, Code]
+    new_password: str = Field(max_length=128, description="10 to 128 characters")
+
+
+@router.post(
+    "/v1/auth/password/reset",
+    summary="Reset the password",
+    description="Ask a code with purpose `reset` first. Every session of the account is ended.",
+    tags=["auth"],
+    responses={204: {"description": "Password changed"}, 400: {"description": "Wrong or expired code"}},
+)
+def reset_password(body: ResetIn) -> None:
+    reset_service(body.phone, body.code, body.new_password)
+    return _json_response(204, None)  # type: ignore[return-value]
+
+
+handler = make_handler(router)

@@ -1,0 +1,52 @@
+"""POST /v1/auth/signup — create a pending account and send its code (public)."""
+
+from typing import Annotated, Literal
+
+from pydantic import Field
+
+from khaya.auth.accounts import signup as signup_service
+from khaya.auth.models import ApiModel, OtpOut, Phone
+from khaya.http import Router, make_handler
+
+router = Router()
+
+
+class SignupIn(ApiModel):
+    phone: Annotated[str, Phone]
+    name: str = Field(min_length=1, max_length=80, pattern=r"\S")
+    role: Literal["client", "worker"]
+    password: str | None = Field(default=None, max_length=128, description="10 to 128 characters")
+    referral_code: str | None = Field(default=None, max_length=32)
+
+
+class SignupOut(ApiModel):
+    user_id: str
+    otp: OtpOut
+
+
+@router.post(
+    "/v1/auth/signup",
+    summary="Sign up",
+    description="Creates a pending account and sends a code by WhatsApp (SMS when WhatsApp fails).",
+    tags=["auth"],
+    responses={
+        201: {"description": "Created; verify the code next", "content": {"application/json": {"model": SignupOut}}},
+        409: {"description": "The phone number already has an account"},
+        429: {"description": "Too many codes asked for"},
+        503: {"description": "No channel could deliver the code"},
+    },
+)
+def signup(body: SignupIn) -> tuple[SignupOut, int]:
+    ip = router.current_event.request_context.http.source_ip
+    result = signup_service(
+        body.phone,
+        body.name,
+        body.role,
+        password=body.password,
+        referral_code=body.referral_code,
+        source_ip=ip,
+    )
+    return SignupOut.model_validate(result), 201
+
+
+handler = make_handler(router)

@@ -1,0 +1,29 @@
+"""POST /v1/auth/verify — exchange a signup/login code for tokens (public)."""
+
+from typing import Annotated, Literal
+
+from khaya.auth.accounts import verify
+from khaya.auth.models import ApiModel, Code, Phone, TokensOut
+from khaya.http import Router, make_handler
+
+router = Router()
+
+
+class VerifyIn(ApiModel):
+    phone: Annotated[str, Phone]
+    code: Annotated[str, Code]
+    purpose: Literal["signup", "login"]
+
+
+@router.post(
+    "/v1/auth/verify",
+    summary="Verify a code",
+    description="A right code gives an access token (15 min) and a refresh token. 5 wrong tries kill a code.",
+    tags=["auth"],
+    responses={400: {"description": "Wrong, used or expired code"}},
+)
+def verify_otp(body: VerifyIn) -> TokensOut:
+    return TokensOut.model_validate(verify(body.phone, body.code, body.purpose))
+
+
+handler = make_handler(router)

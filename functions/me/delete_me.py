@@ -1,0 +1,21 @@
+"""DELETE /v1/me — erase the caller's personal data and end every session."""
+
+from khaya.http import Router, caller, json_response, make_handler
+from khaya.users import erase_account
+
+router = Router()
+
+
+@router.delete(
+    "/v1/me",
+    summary="Erase my account",
+    description="Removes name, phone, email and other personal data; the anonymised ledger stays. Every session ends.",
+    tags=["me"],
+    responses={204: {"description": "Erased"}},
+)
+def delete_me() -> None:
+    erase_account(caller().user_id)
+    return json_response(204, None)  # type: ignore[return-value]
+
+
+handler = make_handler(router, validation=False)

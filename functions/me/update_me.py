@@ -1,0 +1,30 @@
+"""PATCH /v1/me — change name, email, city or avatar key."""
+
+from pydantic import Field
+
+from khaya.auth.models import ApiModel, UserOut
+from khaya.http import Router, caller, make_handler
+from khaya.users import update_profile
+
+router = Router()
+
+
+class UpdateMeIn(ApiModel):
+    name: str | None = Field(default=None, min_length=1, max_length=80, pattern=r"\S")
+    email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    city: str | None = Field(default=None, min_length=1, max_length=80)
+    avatar_key: str | None = Field(default=None, max_length=300, description="An S3 key under users/<yourId>/")
+
+
+@router.patch(
+    "/v1/me",
+    summary="Update my profile",
+    tags=["me"],
+    description="Send only the fields to change; null clears email, city or avatarKey.",
+)
+def update_me(body: UpdateMeIn) -> UserOut:
+    changes = body.model_dump(by_alias=True, exclude_unset=True)
+    return UserOut.model_validate(update_profile(caller().user_id, changes))
+
+
+handler = make_handler(router)

@@ -1,0 +1,26 @@
+"""POST /v1/webhooks/twilio/status — Twilio delivery callbacks (public, signed by Twilio).
+
+A forged or unsigned callback → 401 and nothing written. An undelivered/failed WhatsApp
+code is replaced by a new code sent by SMS (see ``khaya.auth.otp.handle_delivery_status``).
+"""
+
+from khaya.http import Router, json_response, make_handler
+from khaya.messaging.status import handle_status_callback
+
+router = Router()
+
+
+@router.post(
+    "/v1/webhooks/twilio/status",
+    summary="Twilio status callback",
+    description="Form-encoded, verified by X-Twilio-Signature against the configured public URL.",
+    tags=["webhooks"],
+    responses={204: {"description": "Processed"}, 401: {"description": "Bad signature"}},
+)
+def twilio_status() -> None:
+    event = router.current_event
+    handle_status_callback(event.decoded_body or "", event.headers.get("x-twilio-signature"))
+    return json_response(204, None)  # type: ignore[return-value]
+
+
+handler = make_handler(router, validation=False, accept=("application/x-www-form-urlencoded",))

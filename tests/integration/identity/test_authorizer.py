@@ -1,0 +1,177 @@
+"""The Lambda authorizer: only valid, current tokens of active users get through."""
+
+import json
+import time
+import uuid
+
+import jwt
+import pytest
+
+from khaya.auth.jwt_keys import new_key_pair
+from local.cfn import functions
+from local.events import LambdaContext, authorizer_event
+from local.loader import load_handler
+from tests.support.identity import signup_and_login_in_process
+
+
+def _authorize(token: str | None, scheme: str = "Bearer"):
+    fn = next(f for f in functions() if f.logical_id == "AuthorizeFunction")
+    headers = {"authorization": f"{scheme} {token}"} if token is not None else {}
+    event = authorizer_event("GET", "/v1/me", "/v1/me", headers, "198.51.100.7")
+    return load_handler(fn)(event, LambdaContext("AuthorizeFunction"))
+
+
+def _private_key():
+    from khaya.config import settings
+    from khaya.secrets import get_secret
+
+    doc = json.loads(get_secret(settings().require("JWT_PRIVATE_KEY_SECRET_NAME")))
+    return doc["kid"], doc["privateKey"]
+
+
+def _claims(user, **over):
+    now = int(time.time())
+    claims = {
+        "iss": "khaya-local",
+        "aud": "khaya-api",
+        "sub": user["user"]["userId"],
+        "role": user["user"]["role"],
+        "tv": 0,
+        "jti": uuid.uuid4().hex,
+        "iat": now,
+        "exp": now + 600,
+    }
+    claims.update(over)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def test_a_valid_token_passes_with_user_id_and_role(aws, call_route):
+    user = signup_and_login_in_process(call_route, "worker")
+    res = _authorize(user["tokens"]["accessToken"])
+    assert res == {"isAuthorized": True, "context": {"userId": user["user"]["userId"], "role": "worker"}}
+
+
+def test_access_tokens_live_at_most_15_minutes(aws, call_route):
+    user = signup_and_login_in_process(call_route, "client")
+    claims = jwt.decode(user["tokens"]["accessToken"], options={"verify_signature": False})
+    assert claims["exp"] - claims["iat"] <= 900
+    assert jwt.get_unverified_header(user["tokens"]["accessToken"])["alg"] == "ES256"
+    assert {"iss", "aud", "sub", "role", "jti", "exp", "tv"} <= set(claims)
+
+
+def _forge(kind: str, user) -> str:
+    kid, pem = _private_key()
+    if kind == "alg_none":
+        return jwt.encode(_claims(user), key=None, algorithm="none", headers={"kid": kid})
+    if kind == "wrong_key":
+        _, other_pem, _ = new_key_pair()
+        return jwt.encode(_claims(user), other_pem, algorithm="ES256", headers={"kid": kid})
+    if kind == "expired":
+        return jwt.encode(_claims(user, exp=int(time.time()) - 60), pem, algorithm="ES256", headers={"kid": kid})
+    if kind == "wrong_aud":
+        return jwt.encode(_claims(user, aud="someone-else"), pem, algorithm="ES256", headers={"kid": kid})
+    if kind == "wrong_iss":
+        return jwt.encode(_claims(user, iss="evil"), pem, algorithm="ES256", headers={"kid": kid})
+    if kind == "no_jti":
+        return jwt.encode(_claims(user, jti=None), pem, algorithm="ES256", headers={"kid": kid})
+    if kind == "admin_role":
+        return jwt.encode(_claims(user, role="admin"), pem, algorithm="ES256", headers={"kid": kid})
+    if kind == "hs256_with_public_key":
+        from khaya.config import settings
+        from khaya.secrets import get_secret
+
+        public = json.loads(get_secret(settings().require("JWT_PUBLIC_KEYS_SECRET_NAME")))["keys"][kid]
+        import base64
+        import hashlib
+        import hmac
+
+        def b64(b: bytes) -> str:
+            return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+        head = b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": kid}).encode())
+        body = b64(json.dumps(_claims(user)).encode())
+        sig = hmac.new(public.encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
+        return f"{head}.{body}.{b64(sig)}"
+    if kind == "tampered_payload":
+        token = user["tokens"]["accessToken"]
+        head, _body, sig = token.split(".")
+        import base64
+
+        body = base64.urlsafe_b64encode(json.dumps(_claims(user, role="admin")).encode()).rstrip(b"=").decode()
+        return f"{head}.{body}.{sig}"
+    raise AssertionError(kind)
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "alg_none",
+        "wrong_key",
+        "expired",
+        "wrong_aud",
+        "wrong_iss",
+        "no_jti",
+        "admin_role",
+        "hs256_with_public_key",
+        "tampered_payload",
+    ],
+)
+def test_tampered_tokens_are_denied(aws, call_route, kind):
+    user = signup_and_login_in_process(call_route, "client")
+    assert _authorize(_forge(kind, user)) == {"isAuthorized": False}
+
+
+@pytest.mark.parametrize("header", [None, "", "garbage", "a.b.c"])
+def test_missing_or_garbage_tokens_are_denied(aws, header):
+    assert _authorize(header) == {"isAuthorized": False}
+
+
+def test_basic_scheme_is_denied(aws, call_route):
+    user = signup_and_login_in_process(call_route, "client")
+    assert _authorize(user["tokens"]["accessToken"], scheme="Basic") == {"isAuthorized": False}
+
+
+def test_suspension_and_erasure_stop_tokens(aws, call_route):
+    from khaya.auth import authorizer
+    from khaya.users import erase_account, suspend_user
+
+    a = signup_and_login_in_process(call_route, "client")
+    b = signup_and_login_in_process(call_route, "worker")
+    assert _authorize(a["tokens"]["accessToken"])["isAuthorized"]
+    # When one user is suspended and another erases their account
+    suspend_user(a["user"]["userId"])
+    erase_account(b["user"]["userId"])
+    authorizer.reset_cache()  # the in-memory cache lives at most AUTHORIZER_USER_CACHE_SECONDS
+    # Then neither token passes
+    assert _authorize(a["tokens"]["accessToken"]) == {"isAuthorized": False}
+    assert _authorize(b["tokens"]["accessToken"]) == {"isAuthorized": False}
+
+
+def test_the_user_cache_expires(aws, call_route, monkeypatch):
+    from khaya.auth import authorizer
+    from khaya.users import suspend_user
+
+    user = signup_and_login_in_process(call_route, "client")
+    assert _authorize(user["tokens"]["accessToken"])["isAuthorized"]
+    suspend_user(user["user"]["userId"])
+    real = time.monotonic
+    monkeypatch.setattr(authorizer.time, "monotonic", lambda: real() + 16)
+    assert _authorize(user["tokens"]["accessToken"]) == {"isAuthorized": False}
+
+
+def test_a_rotated_key_is_picked_up_and_old_tokens_stay_valid(aws, call_route):
+    from khaya.cli import rotate_jwt_key
+
+    user = signup_and_login_in_process(call_route, "client")
+    old_token = user["tokens"]["accessToken"]
+    assert _authorize(old_token)["isAuthorized"]
+    # When the operator rotates the key
+    new_kid = rotate_jwt_key()
+    from khaya.secrets import reset_secrets
+
+    reset_secrets()  # the issuing functions' secret cache has expired
+    fresh = call_route("POST", "/v1/auth/refresh", body={"refreshToken": user["tokens"]["refreshToken"]}).json
+    # Then new tokens carry the new key id, and both old and new tokens pass
+    assert jwt.get_unverified_header(fresh["accessToken"])["kid"] == new_kid
+    assert _authorize(fresh["accessToken"])["isAuthorized"]
+    assert _authorize(old_token)["isAuthorized"]

@@ -1,0 +1,124 @@
+"""POST /v1/webhooks/twilio/status: signed callbacks only; an undelivered WhatsApp code goes by SMS."""
+
+import base64
+import json
+from urllib.parse import urlencode
+
+from twilio.request_validator import RequestValidator
+
+from tests.integration.identity.helpers import otp_item, table_items
+from tests.support.identity import random_phone, signup_and_login_in_process
+
+URL = "https://api.khaya.test/v1/webhooks/twilio/status"
+
+
+def _auth_token() -> str:
+    from khaya.config import settings
+    from khaya.secrets import get_secret
+
+    return json.loads(get_secret(settings().require("TWILIO_SECRET_NAME")))["authToken"]
+
+
+def _post(call_route, params, signature):
+    headers = {"content-type": "application/x-www-form-urlencoded"}
+    if signature is not None:
+        headers["x-twilio-signature"] = signature
+    return call_route("POST", "/v1/webhooks/twilio/status", body=urlencode(params).encode(), headers=headers)
+
+
+def _signed(params, url=URL):
+    return RequestValidator(_auth_token()).compute_signature(url, params)
+
+
+def _whatsapp_login_code(call_route, sender):
+    user = signup_and_login_in_process(call_route, "client")
+    call_route("POST", "/v1/auth/otp", body={"phone": user["phone"], "purpose": "login"})
+    sid = sender.sent[-1]["sid"]
+    assert sender.sent[-1]["channel"] == "whatsapp"
+    return user, sid, sender.last_code(user["phone"])
+
+
+def test_the_form_body_arrives_base64_encoded(aws, call_route):
+    from local.events import http_event
+
+    event = http_event(
+        "POST", "/v1/webhooks/twilio/status", body=b"a=1", headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+    assert event["isBase64Encoded"] is True and base64.b64decode(event["body"]) == b"a=1"
+
+
+def test_a_forged_callback_is_401_and_writes_nothing(aws, call_route, sender):
+    _user, sid, _ = _whatsapp_login_code(call_route, sender)
+    before = table_items()
+    params = {"MessageSid": sid, "MessageStatus": "undelivered", "ErrorCode": "63003"}
+    for signature in (
+        None,
+        "",
+        "bm90IGEgc2lnbmF0dXJl",
+        _signed(params, url="https://evil.test/hook"),
+        _signed({**params, "ErrorCode": "1"}),
+    ):
+        res = _post(call_route, params, signature)
+        assert res.status == 401, res
+        assert res.json["error"]["code"] == "bad_signature"
+    assert table_items() == before
+    assert len(sender.sent) == 2  # nothing resent
+
+
+def test_an_undelivered_whatsapp_code_is_replaced_by_an_sms_code(aws, call_route, sender):
+    user, sid, old_code = _whatsapp_login_code(call_route, sender)
+    params = {
+        "MessageSid": sid,
+        "MessageStatus": "undelivered",
+        "ErrorCode": "63024",
+        "AccountSid": "AC1",
+        "To": f"whatsapp:{user['phone']}",
+    }
+    # When Twilio reports the WhatsApp message undelivered (signed as Twilio signs)
+    res = _post(call_route, params, _signed(params))
+    # Then the callback is accepted and a new code goes out by SMS
+    assert res.status == 204, res
+    assert sender.sent[-1]["channel"] == "sms" and sender.sent[-1]["to"] == user["phone"]
+    new_code = sender.last_code(user["phone"])
+    # And the old WhatsApp code no longer works, the SMS one does (when they differ)
+    if new_code != old_code:
+        bad = call_route("POST", "/v1/auth/verify", body={"phone": user["phone"], "code": old_code, "purpose": "login"})
+        assert bad.status == 400
+    ok = call_route("POST", "/v1/auth/verify", body={"phone": user["phone"], "code": new_code, "purpose": "login"})
+    assert ok.status == 200, ok
+
+
+def test_a_repeated_callback_sends_one_sms_only(aws, call_route, sender):
+    _user, sid, _ = _whatsapp_login_code(call_route, sender)
+    for status in ("failed", "undelivered", "undelivered"):
+        params = {"MessageSid": sid, "MessageStatus": status}
+        assert _post(call_route, params, _signed(params)).status == 204
+    assert [m["channel"] for m in sender.sent[-2:]] == ["whatsapp", "sms"]
+
+
+def test_delivered_and_used_codes_send_nothing(aws, call_route, sender):
+    user, sid, code = _whatsapp_login_code(call_route, sender)
+    delivered = {"MessageSid": sid, "MessageStatus": "delivered"}
+    assert _post(call_route, delivered, _signed(delivered)).status == 204
+    assert (
+        call_route("POST", "/v1/auth/verify", body={"phone": user["phone"], "code": code, "purpose": "login"}).status
+        == 200
+    )
+    late = {"MessageSid": sid, "MessageStatus": "undelivered"}
+    assert _post(call_route, late, _signed(late)).status == 204
+    assert sender.sent[-1]["channel"] == "whatsapp"
+    assert otp_item(user["phone"], "login") is None
+
+
+def test_sms_fallback_failing_leaves_no_usable_code(aws, call_route, sender):
+    user, sid, _code = _whatsapp_login_code(call_route, sender)
+    sender.sms_error = "unreachable"
+    params = {"MessageSid": sid, "MessageStatus": "undelivered"}
+    assert _post(call_route, params, _signed(params)).status == 204
+    assert otp_item(user["phone"], "login") is None
+
+
+def test_unknown_message_sids_are_ignored(aws, call_route, sender):
+    params = {"MessageSid": "SM" + "0" * 32, "MessageStatus": "undelivered", "To": random_phone()}
+    assert _post(call_route, params, _signed(params)).status == 204
+    assert sender.sent == []

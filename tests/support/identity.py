@@ -1,0 +1,187 @@
+"""Identity helpers for every test suite: sign a user up and in, fake message senders.
+
+Over HTTP (e2e, against the local gateway)::
+
+    from tests.support.identity import signup_and_login
+    alice = signup_and_login(base_url, "client")
+    requests.get(f"{base_url}/v1/me", headers=alice["headers"])
+
+In process (moto, through the ``call_route`` fixture)::
+
+    from tests.support.identity import signup_and_login_in_process
+    bob = signup_and_login_in_process(call_route, "worker")
+    call_route("GET", "/v1/me", caller=bob["caller"])
+
+Both return ``{"tokens": {...accessToken, refreshToken...}, "user": {...}, "phone": e164,
+"headers": {"Authorization": "Bearer ..."}, "caller": {"userId", "role"}}``.
+An admin cannot sign up: ``make_admin(phone, name)`` uses the CLI's service on the current table.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable, Mapping
+from typing import Any
+
+_CODE = re.compile(r"\b(\d{6})\b")
+
+
+def random_phone() -> str:
+    """A fresh, valid South African mobile number in E.164 (+27 82 xxx xxxx)."""
+    return "+2782" + "".join(str(secrets.randbelow(10)) for _ in range(7))
+
+
+def code_from_text(text: str) -> str:
+    found = _CODE.search(text)
+    assert found, "no 6-digit code in the message"
+    return found.group(1)
+
+
+def _bundle(tokens: dict[str, Any], phone: str) -> dict[str, Any]:
+    user = tokens["user"]
+    return {
+        "tokens": tokens,
+        "user": user,
+        "phone": phone,
+        "headers": {"Authorization": f"Bearer {tokens['accessToken']}"},
+        "caller": {"userId": user["userId"], "role": user["role"]},
+    }
+
+
+# ---------------------------------------------------------------- over HTTP
+
+
+def latest_code_http(base_url: str, phone: str) -> str:
+    import requests
+
+    resp = requests.get(f"{base_url}/_dev/outbox", params={"to": phone}, timeout=10)
+    assert resp.status_code == 200, resp.text
+    items = resp.json()["items"]
+    assert items, f"no message in the outbox for {phone[:4]}..."
+    return code_from_text(items[0]["text"])
+
+
+def signup_and_login(
+    base_url: str,
+    role: str = "client",
+    phone: str | None = None,
+    *,
+    name: str = "Test User",
+    password: str | None = None,
+) -> dict[str, Any]:
+    """Sign up over HTTP, read the code from ``/_dev/outbox``, verify → tokens and user."""
+    import requests
+
+    phone = phone or random_phone()
+    body: dict[str, Any] = {"phone": phone, "name": name, "role": role}
+    if password:
+        body["password"] = password
+    resp = requests.post(f"{base_url}/v1/auth/signup", json=body, timeout=30)
+    assert resp.status_code == 201, resp.text
+    code = latest_code_http(base_url, phone)
+    resp = requests.post(
+        f"{base_url}/v1/auth/verify", json={"phone": phone, "code": code, "purpose": "signup"}, timeout=30
+    )
+    assert resp.status_code == 200, resp.text
+    return _bundle(resp.json(), phone)
+
+
+# ---------------------------------------------------------------- in process (moto)
+
+
+def latest_message(phone: str) -> dict[str, Any]:
+    """The newest message the outbox sender wrote for ``phone`` (needs MESSAGING_BACKEND=outbox)."""
+    from khaya.messaging.outbox import list_messages
+
+    items = list_messages(phone, limit=1)
+    assert items, "no message in the outbox"
+    return items[0]
+
+
+def latest_code(phone: str) -> str:
+    """The newest code sent to ``phone``: from the installed ``FakeSender`` if any, else the outbox."""
+    from khaya.messaging import sender
+
+    current = sender()
+    if isinstance(current, FakeSender):
+        return current.last_code(phone)
+    return code_from_text(str(latest_message(phone)["text"]))
+
+
+def signup_and_login_in_process(
+    call_route: Callable[..., Any],
+    role: str = "client",
+    phone: str | None = None,
+    *,
+    name: str = "Test User",
+    password: str | None = None,
+    source_ip: str = "198.51.100.7",
+) -> dict[str, Any]:
+    phone = phone or random_phone()
+    body: dict[str, Any] = {"phone": phone, "name": name, "role": role}
+    if password:
+        body["password"] = password
+    res = call_route("POST", "/v1/auth/signup", body=body, source_ip=source_ip)
+    assert res.status == 201, res
+    res = call_route("POST", "/v1/auth/verify", body={"phone": phone, "code": latest_code(phone), "purpose": "signup"})
+    assert res.status == 200, res
+    return _bundle(res.json, phone)
+
+
+def make_admin(phone: str | None = None, name: str = "Admin") -> dict[str, Any]:
+    """An active admin on the current table (as ``python -m khaya.cli create-admin`` makes)."""
+    from khaya.cli import create_admin
+
+    return create_admin(phone or random_phone(), name)
+
+
+# ---------------------------------------------------------------- fake providers
+
+
+class FakeSender:
+    """A ``MessageSender`` that records messages and fails on demand.
+
+    ``whatsapp_error`` / ``sms_error``: a Twilio error code ("63003", "63016", "63024"...) or
+    ``"unreachable"`` (raised as ``ConnectionError`` inside, like Twilio being down).
+    """
+
+    def __init__(self, *, whatsapp_error: str | None = None, sms_error: str | None = None) -> None:
+        self.whatsapp_error = whatsapp_error
+        self.sms_error = sms_error
+        self.sent: list[dict[str, Any]] = []
+        self.attempts: list[str] = []
+
+    def _fail(self, channel: str, error: str) -> None:
+        from khaya.messaging import DeliveryFailed
+
+        if error == "unreachable":
+            try:
+                raise ConnectionError("connection refused")
+            except ConnectionError:
+                raise DeliveryFailed(channel, "unreachable") from None
+        raise DeliveryFailed(channel, error)
+
+    def send_whatsapp_template(
+        self, to: str, content_sid: str, variables: Mapping[str, str], *, status_callback: str | None = None
+    ) -> str:
+        self.attempts.append("whatsapp")
+        if self.whatsapp_error:
+            self._fail("whatsapp", self.whatsapp_error)
+        sid = "SM" + secrets.token_hex(16)
+        self.sent.append({"channel": "whatsapp", "to": to, "variables": dict(variables), "sid": sid})
+        return sid
+
+    def send_sms(self, to: str, body: str, *, status_callback: str | None = None) -> str:
+        self.attempts.append("sms")
+        if self.sms_error:
+            self._fail("sms", self.sms_error)
+        sid = "SM" + secrets.token_hex(16)
+        self.sent.append({"channel": "sms", "to": to, "text": body, "sid": sid})
+        return sid
+
+    def last_code(self, phone: str | None = None) -> str:
+        mine = [m for m in self.sent if phone is None or m["to"] == phone]
+        assert mine, "no message sent"
+        last = mine[-1]
+        return str(last["variables"]["1"]) if last["channel"] == "whatsapp" else code_from_text(last["text"])
