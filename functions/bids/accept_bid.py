@@ -13,11 +13,12 @@ router = Router()
 @router.post(
     "/v1/bids/<id>/accept",
     summary="Accept a bid",
-    description="Exactly one bid per job is ever accepted: the job goes `open → assigned` with this bid, the other pending bids become `rejected`. A second accept is 409.",
+    description="Exactly one bid per job is ever accepted: the job goes `open → assigned` with this bid, "
+    "the other pending bids become `rejected`. A second accept is 409.",
     tags=["bids"],
     responses={404: {"description": "Not found"}, 409: {"description": "State"}},
 )
-def accept_bid(id: Annotated[str, Path(max_length=200)]) -> bids.Bid:  # noqa: A002
+def accept_bid(id: Annotated[str, Path(max_length=200)]) -> bids.Bid:
     who = require_role("client")
     return bids.accept_bid(who.user_id, id)
 

@@ -29,7 +29,7 @@ class BidIn(CamelModel):
     tags=["bids"],
     responses={201: {"description": "The bid"}, 404: {"description": "No such job"}, 409: {"description": "Dup"}},
 )
-def create_bid(id: Annotated[str, Path(max_length=64)], body: BidIn) -> tuple[bids.Bid, int]:  # noqa: A002
+def create_bid(id: Annotated[str, Path(max_length=64)], body: BidIn) -> tuple[bids.Bid, int]:
     who = require_role("worker")
     return bids.create_bid(who.user_id, id, body.model_dump(by_alias=True)), 201
 

@@ -11,7 +11,7 @@ router = Router()
 
 
 @router.get("/v1/bids/<id>", summary="Get a bid", tags=["bids"], responses={404: {"description": "Not found"}})
-def get_bid(id: Annotated[str, Path(max_length=200)]) -> bids.Bid:  # noqa: A002
+def get_bid(id: Annotated[str, Path(max_length=200)]) -> bids.Bid:
     return bids.get_bid(caller(), id)
 
 

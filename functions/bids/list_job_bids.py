@@ -17,7 +17,7 @@ router = Router()
     responses={403: {"description": "Another client"}, 404: {"description": "No such job"}},
 )
 def list_job_bids(
-    id: Annotated[str, Path(max_length=64)],  # noqa: A002
+    id: Annotated[str, Path(max_length=64)],
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=2048)] = None,
 ) -> bids.BidPage:

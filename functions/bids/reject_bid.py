@@ -17,7 +17,7 @@ router = Router()
     tags=["bids"],
     responses={404: {"description": "Not found"}, 409: {"description": "State"}},
 )
-def reject_bid(id: Annotated[str, Path(max_length=200)]) -> bids.Bid:  # noqa: A002
+def reject_bid(id: Annotated[str, Path(max_length=200)]) -> bids.Bid:
     who = require_role("client")
     return bids.reject_bid(who.user_id, id)
 

@@ -17,7 +17,7 @@ router = Router()
     tags=["bids"],
     responses={404: {"description": "Not found"}, 409: {"description": "State"}},
 )
-def withdraw_bid(id: Annotated[str, Path(max_length=200)]) -> bids.Bid:  # noqa: A002
+def withdraw_bid(id: Annotated[str, Path(max_length=200)]) -> bids.Bid:
     who = require_role("worker")
     return bids.withdraw_bid(who.user_id, id)
 

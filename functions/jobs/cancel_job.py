@@ -15,9 +15,13 @@ router = Router()
     summary="Cancel a job",
     description="Owner only: `open`/`assigned` → `cancelled`. A funded job needs a refund (409 `refund_required`).",
     tags=["jobs"],
-    responses={403: {"description": "Not the owner"}, 404: {"description": "No such job"}, 409: {"description": "State"}},
+    responses={
+        403: {"description": "Not the owner"},
+        404: {"description": "No such job"},
+        409: {"description": "State"},
+    },
 )
-def cancel_job(id: Annotated[str, Path(max_length=64)]) -> jobs.Job:  # noqa: A002
+def cancel_job(id: Annotated[str, Path(max_length=64)]) -> jobs.Job:
     who = require_role("client")
     return jobs.cancel_job(who.user_id, id)
 

@@ -11,7 +11,7 @@ router = Router()
 
 
 @router.get("/v1/jobs/<id>", summary="Get a job", tags=["jobs"], responses={404: {"description": "No such job"}})
-def get_job(id: Annotated[str, Path(max_length=64)]) -> jobs.Job:  # noqa: A002 - the path's name
+def get_job(id: Annotated[str, Path(max_length=64)]) -> jobs.Job:
     caller()
     return jobs.get_job(id)
 

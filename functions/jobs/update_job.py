@@ -45,9 +45,13 @@ class JobPatch(CamelModel):
     summary="Edit a job",
     description="Owner only, while the job is `open` (409 otherwise). `budget`/`dueDate`: null clears them.",
     tags=["jobs"],
-    responses={403: {"description": "Not the owner"}, 404: {"description": "No such job"}, 409: {"description": "Not open"}},
+    responses={
+        403: {"description": "Not the owner"},
+        404: {"description": "No such job"},
+        409: {"description": "Not open"},
+    },
 )
-def update_job(id: Annotated[str, Path(max_length=64)], body: JobPatch) -> jobs.Job:  # noqa: A002
+def update_job(id: Annotated[str, Path(max_length=64)], body: JobPatch) -> jobs.Job:
     who = require_role("client")
     return jobs.update_job(who.user_id, id, body.model_dump(by_alias=True, exclude_unset=True))
 

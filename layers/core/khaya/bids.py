@@ -77,8 +77,8 @@ def _visible(bid: dict[str, Any], who: Caller) -> bool:
 
 
 def create_bid(worker_id: str, job_id: str, data: dict[str, Any]) -> Bid:
-    from khaya.plans import limits_for
     from khaya.market_users import get_user, plan_of
+    from khaya.plans import limits_for
 
     job = job_service.load(job_id)
     if job["clientId"] == worker_id:
@@ -212,7 +212,9 @@ def accept_bid(client_id: str, bid_id: str) -> Bid:
             raise job_service.not_open(job["status"])
         if bid["status"] != "pending":
             raise not_pending(bid["status"])
-        others = [b for b in job_service.pending_bids(bid["jobId"], job_service.IN_TX_BID_CLOSES + 1) if b["id"] != bid_id]
+        others = [
+            b for b in job_service.pending_bids(bid["jobId"], job_service.IN_TX_BID_CLOSES + 1) if b["id"] != bid_id
+        ]
         _, actions = job_service.transition(
             job,
             "assigned",
@@ -245,7 +247,12 @@ def reject_bid(client_id: str, bid_id: str) -> Bid:
         raise not_pending(bid["status"])
     db.transact(
         [
-            _bid_update(bid, "rejected", Conflict("The bid is no longer pending.", code="bid_not_pending"), closedReason="rejected_by_client"),
+            _bid_update(
+                bid,
+                "rejected",
+                Conflict("The bid is no longer pending.", code="bid_not_pending"),
+                closedReason="rejected_by_client",
+            ),
             job_service.usage_add(bid["workerId"], "liveBids", -1),
         ]
     )

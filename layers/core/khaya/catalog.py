@@ -54,5 +54,7 @@ def _has_slug(city: str) -> str:
     return city
 
 
-CityText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80), AfterValidator(_has_slug)]
+CityText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80), AfterValidator(_has_slug)
+]
 """A city as a request carries it (validated; stored as ``city_slug`` + ``display_city``)."""

@@ -159,8 +159,8 @@ def create_job(client_id: str, data: dict[str, Any]) -> Job:
     limit) are one transaction: over the limit → 422 ``plan_limit_reached``, nothing written.
     """
     from khaya.catalog import city_slug, display_city
-    from khaya.plans import limits_for
     from khaya.market_users import get_user, plan_of
+    from khaya.plans import limits_for
 
     limit = limits_for(plan_of(get_user(client_id))).open_jobs
     job_id, now = new_id(), now_iso()
@@ -194,7 +194,9 @@ def create_job(client_id: str, data: dict[str, Any]) -> Job:
         limit=limit,
         on_limit=plan_limit("open jobs", limit) if limit is not None else None,
     )
-    transact_retrying(lambda: [db.tx_put(item, condition="attribute_not_exists(pk)"), counter, *index_actions(None, job)])
+    transact_retrying(
+        lambda: [db.tx_put(item, condition="attribute_not_exists(pk)"), counter, *index_actions(None, job)]
+    )
     return Job.model_validate(job)
 
 

@@ -26,7 +26,7 @@ class CamelModel(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
 
 
-class Page(CamelModel, Generic[T]):
+class Page(CamelModel, Generic[T]):  # noqa: UP046 - pydantic generic model
     items: list[T]
     next_cursor: str | None = None
 

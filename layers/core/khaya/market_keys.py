@@ -5,25 +5,26 @@ Every list is one key or GSI query (never a Scan); newest first unless said othe
 Access patterns, as built
 =========================
 
-| access pattern                                  | where  | key                                                          |
-|-------------------------------------------------|--------|--------------------------------------------------------------|
-| job by id                                       | table  | ``JOB#<jobId>`` / ``META`` (+ ``version``)                   |
-| jobs by status+category+city (GET /v1/jobs)     | table  | ``JOBS#<status>#cat#<category>#city#<city>`` / ``<createdAt>#<jobId>`` |
-| jobs by status+category                         | table  | ``JOBS#<status>#cat#<category>`` / ``<createdAt>#<jobId>``   |
-| jobs by status+city                             | table  | ``JOBS#<status>#city#<city>`` / ``<createdAt>#<jobId>``      |
-| jobs by status                                  | table  | ``JOBS#<status>`` / ``<createdAt>#<jobId>``                  |
-| a client's own jobs (GET /v1/me/jobs)           | gsi1   | ``USER#<clientId>`` / ``JOB#<createdAt>#<jobId>`` (on the job item) |
-| bids on a job (owner's view)                    | table  | ``JOB#<jobId>`` / ``BID#<workerId>`` (one per worker per job)|
-| bid by id                                       | table  | bid id = ``<jobId>.<workerId>`` → the key above, no lookup   |
-| a worker's bids (GET /v1/me/bids)               | gsi1   | ``USER#<workerId>`` / ``BID#<createdAt>#<jobId>`` (on the bid item) |
-| plan usage counters (open jobs, live bids)      | table  | ``USER#<userId>`` / ``USAGE`` (``openJobs``, ``liveBids``)   |
-| worker profile                                  | table  | ``USER#<userId>`` / ``WORKER``                               |
-| portfolio items of a worker                     | table  | ``USER#<userId>`` / ``PORTFOLIO#<itemId>``                   |
-| conversation (one per job and worker)           | table  | ``CONV#<jobId>.<workerId>`` / ``META`` (put if not exists)   |
-| messages of a conversation                      | table  | ``CONV#<convId>`` / ``MSG#<ulid>``                           |
-| my conversations by last activity               | gsi1   | ``USER#<userId>`` / ``CONV#<lastActivityAt>#<convId>`` on ``USER#<userId>`` / ``CONV#<convId>`` |
-| my notifications                                | table  | ``USER#<userId>`` / ``NOTIF#<ulid>`` (``ttl`` 90 days)       |
-| my unread notifications                         | gsi2   | ``UNREAD#<userId>`` / ``NOTIF#<ulid>`` (sparse: removed when read) |
+``pk | sk`` on the table; ``gsiN: pk | sk`` on an index (on the item named):
+
+- job by id: ``JOB#<jobId> | META`` (+ ``version``)
+- jobs by status+category+city (GET /v1/jobs): ``JOBS#<status>#cat#<category>#city#<city> | <createdAt>#<jobId>``
+- jobs by status+category: ``JOBS#<status>#cat#<category> | <createdAt>#<jobId>``
+- jobs by status+city: ``JOBS#<status>#city#<city> | <createdAt>#<jobId>``
+- jobs by status alone: ``JOBS#<status> | <createdAt>#<jobId>``
+- a client's own jobs (GET /v1/me/jobs): on the job, ``gsi1: USER#<clientId> | JOB#<createdAt>#<jobId>``
+- bids on a job (owner's view): ``JOB#<jobId> | BID#<workerId>`` (one per worker per job)
+- bid by id: the id is ``<jobId>.<workerId>``, i.e. the key above (no lookup)
+- a worker's bids (GET /v1/me/bids): on the bid, ``gsi1: USER#<workerId> | BID#<createdAt>#<jobId>``
+- plan usage counters: ``USER#<userId> | USAGE`` (``openJobs``, ``liveBids``, ``portfolioItems``)
+- worker profile: ``USER#<userId> | WORKER``
+- portfolio images: ``USER#<userId> | PORTFOLIO#<itemId>``
+- conversation (one per job and worker): ``CONV#<jobId>.<workerId> | META`` (put if absent)
+- messages: ``CONV#<convId> | MSG#<ulid>``
+- my conversations by last activity: on ``USER#<userId> | CONV#<convId>``,
+  ``gsi1: USER#<userId> | CONV#<lastActivityAt>#<convId>``
+- my notifications: ``USER#<userId> | NOTIF#<ulid>`` (``ttl`` 90 days; the ulid's time bounds the query)
+- my unread notifications: ``gsi2: UNREAD#<userId> | NOTIF#<ulid>`` (sparse: removed when read)
 
 The four job-list partitions are small *index items* (a summary copy of the job) written,
 moved and updated in the same transaction as the job itself, so each filter combination
@@ -33,17 +34,12 @@ the expected rate (far below 1 000 writes/s); shard it by a suffix if that ever 
 
 from __future__ import annotations
 
-META = "META"
+from khaya.db.keys import job_pk, user_pk
+
+__all__ = ["job_pk", "user_pk"]  # re-exported: the marketplace builds on khaya.db.keys
+
 USAGE = "USAGE"
 WORKER = "WORKER"
-
-
-def user_pk(user_id: str) -> str:
-    return f"USER#{user_id}"
-
-
-def job_pk(job_id: str) -> str:
-    return f"JOB#{job_id}"
 
 
 def job_created_sk(created_at: str, job_id: str) -> str:
@@ -69,14 +65,6 @@ def job_list_pks(status: str, category: str, city: str) -> list[str]:
     ]
 
 
-def my_job_sk(created_at: str, job_id: str) -> str:
-    return f"JOB#{created_at}#{job_id}"
-
-
-def bid_sk(worker_id: str) -> str:
-    return f"BID#{worker_id}"
-
-
 def bid_id(job_id: str, worker_id: str) -> str:
     return f"{job_id}.{worker_id}"
 
@@ -89,10 +77,6 @@ def split_bid_id(value: str) -> tuple[str, str] | None:
     return job_id, worker_id
 
 
-def my_bid_sk(created_at: str, job_id: str) -> str:
-    return f"BID#{created_at}#{job_id}"
-
-
 def portfolio_sk(item_id: str) -> str:
     return f"PORTFOLIO#{item_id}"
 
@@ -101,24 +85,12 @@ def conv_id(job_id: str, worker_id: str) -> str:
     return f"{job_id}.{worker_id}"
 
 
-def conv_pk(conversation_id: str) -> str:
-    return f"CONV#{conversation_id}"
-
-
-def msg_sk(message_id: str) -> str:
-    return f"MSG#{message_id}"
-
-
 def my_conv_sk(conversation_id: str) -> str:
     return f"CONV#{conversation_id}"
 
 
 def my_conv_gsi1sk(last_activity_at: str, conversation_id: str) -> str:
     return f"CONV#{last_activity_at}#{conversation_id}"
-
-
-def notif_sk(notification_id: str) -> str:
-    return f"NOTIF#{notification_id}"
 
 
 def unread_pk(user_id: str) -> str:

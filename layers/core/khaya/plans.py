@@ -7,8 +7,8 @@ The counts live on ``USER#<id>`` / ``USAGE`` (``openJobs``, ``liveBids``) and ch
 same transaction as the job or bid write, under a ``< limit`` condition, so they stay exact
 however many requests race:
 
-* ``openJobs`` +1 when a job is posted; −1 when it leaves ``open`` (assigned or cancelled).
-* ``liveBids`` +1 when a bid is placed; −1 when it leaves ``pending`` (accepted, rejected,
+* ``openJobs`` +1 when a job is posted; -1 when it leaves ``open`` (assigned or cancelled).
+* ``liveBids`` +1 when a bid is placed; -1 when it leaves ``pending`` (accepted, rejected,
   withdrawn, or closed because its job was assigned to someone else or cancelled).
 """
 

@@ -30,7 +30,12 @@ def job_body(**overrides: Any) -> dict[str, Any]:
 
 
 def bid_body(amount: int = 75000, **overrides: Any) -> dict[str, Any]:
-    return {"amount": {"amount": amount, "currency": "ZAR"}, "message": "I can come tomorrow.", "etaDays": 1, **overrides}
+    return {
+        "amount": {"amount": amount, "currency": "ZAR"},
+        "message": "I can come tomorrow.",
+        "etaDays": 1,
+        **overrides,
+    }
 
 
 class Market:

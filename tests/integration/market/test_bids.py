@@ -43,7 +43,9 @@ def test_only_workers_bid_only_on_open_jobs_and_never_on_their_own(market):
 def test_a_bid_in_another_currency_than_the_budget_is_a_422(market):
     job = market.post_job()
     res = market.call(
-        "POST", f"/v1/jobs/{job['id']}/bids", body=bid_body(amount=100) | {"amount": {"amount": 100, "currency": "NGN"}},
+        "POST",
+        f"/v1/jobs/{job['id']}/bids",
+        body=bid_body(amount=100) | {"amount": {"amount": 100, "currency": "NGN"}},
         caller=WORKER,
     )
     assert res.status == 422 and res.json["error"]["code"] == "currency_mismatch"

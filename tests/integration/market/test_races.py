@@ -81,12 +81,12 @@ def test_ten_concurrent_job_posts_by_a_free_client_exactly_three_succeed(moto_se
     assert statuses.count(201) == 3, statuses
     assert all(body["error"]["code"] == "plan_limit_reached" for s, body in results if s != 201)
     # And exactly those 3 exist
-    status, mine = invoke("GET", "/v1/me/jobs", CLIENT)
+    _, mine = invoke("GET", "/v1/me/jobs", CLIENT)
     assert sorted(j["id"] for j in mine["items"]) == sorted(body["id"] for s, body in results if s == 201)
 
 
 def test_concurrent_bids_of_one_worker_on_one_job_leave_one_bid_and_one_slot_used(moto_server):
-    status, job = invoke("POST", "/v1/jobs", CLIENT, job_body())
+    _, job = invoke("POST", "/v1/jobs", CLIENT, job_body())
     worker = {"userId": "01WORKERRACE00000000000000", "role": "worker"}
     results = race([("POST", f"/v1/jobs/{job['id']}/bids", worker, bid_body(70000 + i)) for i in range(8)])
     statuses = [s for s, _ in results]

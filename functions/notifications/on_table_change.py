@@ -1,0 +1,14 @@
+"""Table stream consumer (NotifyFunction): notifications, the bid-accepted message, and
+closing the pending bids of jobs that left ``open``. Reports partial batch failures."""
+
+from typing import Any
+
+from khaya.notifications import process_stream
+from khaya.observability import flush_metrics
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str]]]:
+    try:
+        return {"batchItemFailures": process_stream(event.get("Records") or [])}
+    finally:
+        flush_metrics()

@@ -1,0 +1,222 @@
+"""Conversations between a job's owner and one bidder, and their messages.
+
+* One conversation per (job, worker): its id is ``<jobId>.<workerId>`` and its ``META`` item
+  is put only if absent, so asking twice (or racing) returns the same conversation.
+* Each participant has an index item ``USER#<id>`` / ``CONV#<convId>`` whose gsi1 sort key
+  is the last activity, moved in the same transaction as every message: "my conversations"
+  is one GSI query, most recent first.
+* Messages ``CONV#<id>`` / ``MSG#<ulid>``, newest first with cursors; text ≤ 4000
+  characters; an attachment is a key this conversation's presigned upload produced.
+* Only the two participants read or write (anyone else: 404, nothing about it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from khaya import db
+from khaya import market_keys as mk
+from khaya.db import keys
+from khaya.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from khaya.http import Caller
+from khaya.ids import new_id, now_iso
+from khaya.market_base import CamelModel, Page, Retry, transact_retrying
+
+MAX_TEXT = 4000
+ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+PREVIEW = 140
+
+
+class Conversation(CamelModel):
+    id: str
+    job_id: str
+    job_title: str
+    client_id: str
+    worker_id: str
+    created_at: str
+    last_activity_at: str
+    last_message_preview: str | None = None
+
+
+class Message(CamelModel):
+    id: str
+    conversation_id: str
+    sender_id: str
+    text: str
+    attachment_key: str | None = None
+    attachment_url: str | None = None
+    created_at: str
+
+
+ConversationPage = Page[Conversation]
+MessagePage = Page[Message]
+
+
+def not_found() -> NotFound:
+    return NotFound("No conversation with this id.", code="conversation_not_found")
+
+
+def _load(conversation_id: str, who: Caller) -> dict[str, Any]:
+    """The conversation, if ``who`` takes part in it; 404 otherwise (no hint it exists)."""
+    if not conversation_id or "#" in conversation_id:
+        raise not_found()
+    conv = db.get(*keys.conversation(conversation_id))
+    if conv is None or who.user_id not in (conv["clientId"], conv["workerId"]):
+        raise not_found()
+    return conv
+
+
+def _participant_item(conv: dict[str, Any], user_id: str) -> dict[str, Any]:
+    return {
+        "pk": mk.user_pk(user_id),
+        "sk": mk.my_conv_sk(conv["id"]),
+        "gsi1pk": mk.user_pk(user_id),
+        "gsi1sk": mk.my_conv_gsi1sk(conv["lastActivityAt"], conv["id"]),
+        **{k: v for k, v in conv.items() if k not in ("pk", "sk")},
+        "type": "conversationIndex",
+    }
+
+
+def create_conversation(who: Caller, job_id: str, worker_id: str | None) -> tuple[Conversation, bool]:
+    """The conversation of ``job_id``'s owner and ``worker_id`` (a bidder); ``True`` if new.
+
+    The owner names the worker; a worker may only open its own (``worker_id`` omitted or
+    itself). The worker must have bid on the job.
+    """
+    from khaya import jobs
+
+    job = jobs.load(job_id, consistent=False)
+    if who.user_id == job["clientId"]:
+        if not worker_id:
+            raise ValidationFailed(
+                "workerId: required when the job's owner starts a conversation",
+                details=[{"field": "workerId", "issue": "missing"}],
+            )
+    elif who.role == "worker" and worker_id in (None, who.user_id):
+        worker_id = who.user_id
+    else:
+        raise Forbidden("Only the job's owner and its bidders talk about a job.", code="not_a_participant")
+    if "#" in worker_id or db.get(*keys.bid(job_id, worker_id)) is None:
+        raise NotFound("This worker has not bid on this job.", code="bid_not_found")
+    conv_id, now = mk.conv_id(job_id, worker_id), now_iso()
+    conv = {
+        "id": conv_id,
+        "jobId": job_id,
+        "jobTitle": job["title"],
+        "clientId": job["clientId"],
+        "workerId": worker_id,
+        "createdAt": now,
+        "lastActivityAt": now,
+    }
+    try:
+        db.transact(
+            [
+                db.tx_put(
+                    {**keys.conversation(conv_id).item(), "type": "conversation", **conv},
+                    condition="attribute_not_exists(pk)",
+                ),
+                db.tx_put(_participant_item(conv, job["clientId"])),
+                db.tx_put(_participant_item(conv, worker_id)),
+            ]
+        )
+    except Conflict:
+        existing = db.get(*keys.conversation(conv_id), consistent=True)
+        if existing is None:
+            raise
+        return Conversation.model_validate(existing), False
+    return Conversation.model_validate(conv), True
+
+
+def list_conversations(user_id: str, *, limit: int = 20, cursor: str | None) -> ConversationPage:
+    page = db.query(
+        mk.user_pk(user_id),
+        index=keys.USER_INDEX,
+        sk_prefix="CONV#",
+        limit=limit,
+        cursor=cursor,
+        scope=f"convs:{user_id}",
+    )
+    return ConversationPage.model_validate({"items": page.items, "next_cursor": page.next_cursor})
+
+
+def list_messages(who: Caller, conversation_id: str, *, limit: int = 20, cursor: str | None) -> MessagePage:
+    from khaya.media import presigned_get
+
+    _load(conversation_id, who)
+    page = db.query(
+        keys.conversation_pk(conversation_id),
+        sk_prefix=keys.MSG_PREFIX,
+        limit=limit,
+        cursor=cursor,
+        scope=f"msgs:{conversation_id}",
+    )
+    items = [
+        {**m, "attachmentUrl": presigned_get(m["attachmentKey"])} if m.get("attachmentKey") else m for m in page.items
+    ]
+    return MessagePage.model_validate({"items": items, "next_cursor": page.next_cursor})
+
+
+def attachment_prefix(conversation_id: str) -> str:
+    return f"attachments/{conversation_id}/"
+
+
+def send_message(who: Caller, conversation_id: str, text: str, attachment_key: str | None) -> Message:
+    """One transaction: the message, the conversation's last activity, both participants'
+    index items (so each list reorders). A newer message always wins the last-activity slot."""
+    conv = _load(conversation_id, who)
+    if attachment_key is not None and not attachment_key.startswith(attachment_prefix(conversation_id)):
+        raise ValidationFailed(
+            "attachmentKey: not an upload of this conversation",
+            details=[{"field": "attachmentKey", "issue": "not_owned"}],
+        )
+    recipient = conv["workerId"] if who.user_id == conv["clientId"] else conv["clientId"]
+    message_id = new_id()
+    message: dict[str, Any] = {
+        "id": message_id,
+        "conversationId": conversation_id,
+        "senderId": who.user_id,
+        "recipientId": recipient,
+        "text": text,
+        "createdAt": "",
+    }
+    if attachment_key:
+        message["attachmentKey"] = attachment_key
+
+    def build() -> list[db.TxAction]:
+        now = now_iso()
+        message["createdAt"] = now
+        preview = text[:PREVIEW]
+        return [
+            db.tx_put({**keys.message(conversation_id, message_id).item(), "type": "message", **message}),
+            db.tx_update(
+                *keys.conversation(conversation_id),
+                set={"lastActivityAt": now, "lastMessagePreview": preview},
+                condition="#a <= :now",
+                names={"#a": "lastActivityAt"},
+                values={":now": now},
+                on_fail=Retry(),
+            ),
+            *[
+                db.tx_update(
+                    mk.user_pk(uid),
+                    mk.my_conv_sk(conversation_id),
+                    set={
+                        "gsi1sk": mk.my_conv_gsi1sk(now, conversation_id),
+                        "lastActivityAt": now,
+                        "lastMessagePreview": preview,
+                    },
+                )
+                for uid in (conv["clientId"], conv["workerId"])
+            ],
+        ]
+
+    transact_retrying(build)
+    return Message.model_validate(message)
+
+
+def create_attachment(who: Caller, conversation_id: str, content_type: str) -> dict[str, Any]:
+    from khaya.media import ATTACHMENT_TYPES, presigned_post
+
+    _load(conversation_id, who)
+    key = f"{attachment_prefix(conversation_id)}{new_id()}.{ATTACHMENT_TYPES[content_type]}"
+    return {"attachment_key": key, "upload": presigned_post(key, content_type, ATTACHMENT_MAX_BYTES)}

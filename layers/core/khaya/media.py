@@ -1,0 +1,50 @@
+"""Uploads and downloads of user media through presigned S3 requests (the bucket stays private).
+
+``presigned_post`` returns the URL and form fields a client POSTs the file with; the policy
+S3 enforces pins the key, the exact ``Content-Type`` the client declared, and a size range.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+IMAGE_TYPES: dict[str, str] = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+ATTACHMENT_TYPES: dict[str, str] = {**IMAGE_TYPES, "application/pdf": "pdf"}
+UPLOAD_SECONDS = 600
+DOWNLOAD_SECONDS = 900
+MB = 1024 * 1024
+
+
+def _bucket() -> str:
+    from khaya.config import settings
+
+    return settings().require("MEDIA_BUCKET")
+
+
+def presigned_post(key: str, content_type: str, max_bytes: int) -> dict[str, Any]:
+    """``{url, fields, expiresIn}`` for one upload of ``content_type``, 1 byte to ``max_bytes``."""
+    from khaya.aws import client
+
+    post = client("s3").generate_presigned_post(
+        Bucket=_bucket(),
+        Key=key,
+        Fields={"Content-Type": content_type},
+        Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, max_bytes]],
+        ExpiresIn=UPLOAD_SECONDS,
+    )
+    return {"url": post["url"], "fields": post["fields"], "expiresIn": UPLOAD_SECONDS}
+
+
+def presigned_get(key: str) -> str:
+    from khaya.aws import client
+
+    url: str = client("s3").generate_presigned_url(
+        "get_object", Params={"Bucket": _bucket(), "Key": key}, ExpiresIn=DOWNLOAD_SECONDS
+    )
+    return url
+
+
+def delete(key: str) -> None:
+    from khaya.aws import client
+
+    client("s3").delete_object(Bucket=_bucket(), Key=key)
