@@ -297,6 +297,20 @@ def _on_message(new: dict[str, Any], source: str, at_ms: int) -> None:
     )
 
 
+def _change_ms(new: dict[str, Any], change: dict[str, Any]) -> int:
+    """When the change happened, to the millisecond: the item's own ``updatedAt``/``createdAt``
+    (stable across redeliveries), else the stream's second-precision timestamp."""
+    from datetime import datetime
+
+    stamp = new.get("updatedAt") or new.get("createdAt")
+    if isinstance(stamp, str) and stamp:
+        try:
+            return int(datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp() * 1000)
+        except ValueError:
+            pass
+    return int(float(change.get("ApproximateCreationDateTime") or epoch()) * 1000)
+
+
 def handle_record(record: dict[str, Any]) -> None:
     """One stream record (INSERT/MODIFY of a bid, a job or a message); others are ignored."""
     from khaya.db.codec import from_item
@@ -309,7 +323,7 @@ def handle_record(record: dict[str, Any]) -> None:
         return
     old = from_item(change.get("OldImage"))
     source = str(record.get("eventID") or f"{new.get('pk')}|{new.get('sk')}|{new.get('version')}")
-    at_ms = int(float(change.get("ApproximateCreationDateTime") or epoch()) * 1000)
+    at_ms = _change_ms(new, change)
     kind = new.get("type")
     if kind == "bid":
         _on_bid(old, new, source, at_ms)

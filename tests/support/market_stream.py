@@ -1,0 +1,61 @@
+"""Read the table's stream (moto) and hand the records to the notifications consumer.
+
+stream = StreamPump()          # remembers where it got to, per shard
+records = stream.records()     # the new records, shaped as Lambda sends them
+stream.deliver()               # records() → NotifyFunction's handler, returns its answer
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from local.cfn import functions
+from local.events import LambdaContext
+from local.loader import load_handler
+from local.streams import _lambda_shape
+
+
+class StreamPump:
+    def __init__(self) -> None:
+        import boto3
+
+        from khaya.config import settings
+
+        self._ddb = boto3.client("dynamodb")
+        self._streams = boto3.client("dynamodbstreams")
+        self._table = settings().table_name
+        self._iterators: dict[str, str | None] = {}
+        self.handler = load_handler(next(f for f in functions() if f.logical_id == "NotifyFunction"))
+
+    def records(self) -> list[dict[str, Any]]:
+        arn = self._ddb.describe_table(TableName=self._table)["Table"]["LatestStreamArn"]
+        out: list[dict[str, Any]] = []
+        for shard in self._streams.describe_stream(StreamArn=arn)["StreamDescription"].get("Shards", []):
+            sid = shard["ShardId"]
+            if sid not in self._iterators:
+                self._iterators[sid] = self._streams.get_shard_iterator(
+                    StreamArn=arn, ShardId=sid, ShardIteratorType="TRIM_HORIZON"
+                )["ShardIterator"]
+            while self._iterators[sid]:
+                got = self._streams.get_records(ShardIterator=self._iterators[sid], Limit=1000)
+                self._iterators[sid] = got.get("NextShardIterator")
+                if not got.get("Records"):
+                    break
+                out.extend({**_lambda_shape(r), "eventSourceARN": arn} for r in got["Records"])
+        return out
+
+    def send(self, records: list[dict[str, Any]]) -> dict[str, Any]:
+        result: dict[str, Any] = self.handler({"Records": records}, LambdaContext("NotifyFunction"))
+        return result
+
+    def deliver(self, rounds: int = 5) -> list[dict[str, Any]]:
+        """Deliver until the stream is quiet (the consumer's own writes make new records)."""
+        seen: list[dict[str, Any]] = []
+        for _ in range(rounds):
+            records = self.records()
+            if not records:
+                break
+            result = self.send(records)
+            assert result == {"batchItemFailures": []}, result
+            seen.extend(records)
+        return seen
