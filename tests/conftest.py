@@ -12,6 +12,7 @@ from local.cfn import functions
 from local.events import LambdaContext, http_event
 from local.loader import load_handler
 from tests.support.aws import TEST_ENV, mocked_aws, reset_caches
+from tests.support.no_scan import no_scan  # noqa: F401  (autouse: any DynamoDB Scan fails the test)
 
 
 @pytest.fixture(autouse=True)
