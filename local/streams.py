@@ -82,6 +82,7 @@ class _Shard:
     iterator: str | None
     buffer: list[dict[str, Any]] = field(default_factory=list)
     attempts: int = 0
+    last_seq: str | None = None  # of the last record read from the shard
 
 
 class StreamPoller:
@@ -156,6 +157,16 @@ class StreamPoller:
                     kind = src.starting_position if first_round else "TRIM_HORIZON"
                     it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType=kind)
                     state = self._shards[key] = _Shard(it["ShardIterator"])
+                elif state.last_seq:
+                    # A fresh iterator each poll: moto swaps a table's stream shard for a copy when a
+                    # transaction fails (it restores the whole table), and an old iterator keeps
+                    # reading the orphaned shard, so every later record would be missed.
+                    state.iterator = streams.get_shard_iterator(
+                        StreamArn=arn,
+                        ShardId=shard["ShardId"],
+                        ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+                        SequenceNumber=state.last_seq,
+                    )["ShardIterator"]
                 invoked += self._drain(src, arn, state)
         return invoked
 
@@ -168,6 +179,8 @@ class StreamPoller:
                 )
                 state.iterator = got.get("NextShardIterator")
                 state.buffer.extend(_lambda_shape(r) for r in got.get("Records", []))
+                if got.get("Records"):
+                    state.last_seq = got["Records"][-1]["dynamodb"]["SequenceNumber"]
             if not state.buffer:
                 return invoked
             batch = state.buffer[: src.batch_size]

@@ -24,7 +24,7 @@ class StreamPump:
         self._ddb = boto3.client("dynamodb")
         self._streams = boto3.client("dynamodbstreams")
         self._table = settings().table_name
-        self._iterators: dict[str, str | None] = {}
+        self._last_seq: dict[str, str] = {}  # shard → last sequence number read
         self.handler = load_handler(next(f for f in functions() if f.logical_id == "NotifyFunction"))
 
     def records(self) -> list[dict[str, Any]]:
@@ -32,15 +32,20 @@ class StreamPump:
         out: list[dict[str, Any]] = []
         for shard in self._streams.describe_stream(StreamArn=arn)["StreamDescription"].get("Shards", []):
             sid = shard["ShardId"]
-            if sid not in self._iterators:
-                self._iterators[sid] = self._streams.get_shard_iterator(
-                    StreamArn=arn, ShardId=sid, ShardIteratorType="TRIM_HORIZON"
-                )["ShardIterator"]
-            while self._iterators[sid]:
-                got = self._streams.get_records(ShardIterator=self._iterators[sid], Limit=1000)
-                self._iterators[sid] = got.get("NextShardIterator")
+            # A fresh iterator every time: moto replaces a table's stream shard when a
+            # transaction fails, so a kept iterator would read an orphaned copy.
+            where: dict[str, str] = (
+                {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": self._last_seq[sid]}
+                if sid in self._last_seq
+                else {"ShardIteratorType": "TRIM_HORIZON"}
+            )
+            iterator = self._streams.get_shard_iterator(StreamArn=arn, ShardId=sid, **where)["ShardIterator"]
+            while iterator:
+                got = self._streams.get_records(ShardIterator=iterator, Limit=1000)
+                iterator = got.get("NextShardIterator")
                 if not got.get("Records"):
                     break
+                self._last_seq[sid] = got["Records"][-1]["dynamodb"]["SequenceNumber"]
                 out.extend({**_lambda_shape(r), "eventSourceARN": arn} for r in got["Records"])
         return out
 
