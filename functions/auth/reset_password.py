@@ -23,7 +23,7 @@ class ResetIn(ApiModel):
     summary="Reset the password",
     description="Ask a code with purpose `reset` first. Every session of the account is ended.",
     tags=["auth"],
-    responses={204: {"description": "Password changed"}, 400: {"description": "Wrong or expired code"}},
+    responses={204: {"description": "Password changed"}},
 )
 def reset_password(body: ResetIn) -> None:
     reset_service(body.phone, body.code, body.new_password)

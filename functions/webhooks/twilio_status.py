@@ -15,7 +15,7 @@ router = Router()
     summary="Twilio status callback",
     description="Form-encoded, verified by X-Twilio-Signature against the configured public URL.",
     tags=["webhooks"],
-    responses={204: {"description": "Processed"}, 401: {"description": "Bad signature"}},
+    responses={204: {"description": "Processed"}},
 )
 def twilio_status() -> None:
     event = router.current_event

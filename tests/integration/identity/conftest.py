@@ -42,7 +42,7 @@ def sender() -> Iterator[FakeSender]:
 
 
 @pytest.fixture
-def atomic_moto(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
+def atomic_moto(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:  # noqa: F811
     """The shared moto server, with Secrets Manager reachable too: botocore's variable for it is
     ``AWS_ENDPOINT_URL_SECRETS_MANAGER`` (service id "Secrets Manager"), which the shared fixture
     does not set."""

@@ -283,5 +283,5 @@ def reset_password(phone_raw: str, code: str, new_password: str) -> None:
         values={":active": "active"},
         on_fail=otp.invalid_code(),
     )
-    metric("PasswordReset")
+    metric("AccountChange", change="password_reset")
     logger.info("password reset; sessions revoked", extra={"userId": user["userId"]})

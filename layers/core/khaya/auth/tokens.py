@@ -195,7 +195,7 @@ def logout(refresh_token: str) -> None:
     _, rt = _lookup(refresh_token)
     if rt is not None:
         revoke_family(str(rt["userId"]), str(rt["familyId"]), "logout")
-        metric("Logout")
+        metric("TokenRefresh", result="logout")
 
 
 def revoke_all_sessions_actions(user_id: str) -> list[db.TxAction]:
