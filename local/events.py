@@ -143,3 +143,47 @@ class LambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m local.events POST /v1/jobs --route /v1/jobs --body '{...}' --user u1 --role client``
+
+    Prints a real-shaped HTTP API v2 event, to save under ``events/<domain>/<verb_noun>.json``.
+    """
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Print an API Gateway HTTP API (v2) event.")
+    parser.add_argument("method")
+    parser.add_argument("path")
+    parser.add_argument("--route", help="route template, e.g. /v1/jobs/{id} (default: the path)")
+    parser.add_argument("--query", default="")
+    parser.add_argument("--body", help="JSON text")
+    parser.add_argument("--header", action="append", default=[], help="Name: value")
+    parser.add_argument("--user", help="authorizer context userId")
+    parser.add_argument("--role", default="client")
+    args = parser.parse_args(argv)
+    headers = [tuple(h.split(":", 1)) for h in args.header]
+    headers = [(k.strip(), v.strip()) for k, v in headers]
+    headers += [("user-agent", "Mozilla/5.0 (khaya-app)"), ("host", "api.khaya.example")]
+    if args.body is not None and not any(k.lower() == "content-type" for k, _ in headers):
+        headers.append(("content-type", "application/json"))
+    event = http_event(
+        args.method,
+        args.path,
+        route_path=args.route,
+        query=args.query,
+        headers=headers,
+        body=args.body,
+        source_ip="198.51.100.24",
+        authorizer={"userId": args.user, "role": args.role} if args.user else None,
+        request_id="c6af9ac6-7b61-11e6-9a41-93e8deadbeef",
+    )
+    event["requestContext"]["apiId"] = "a1b2c3d4e5"
+    event["requestContext"]["domainName"] = "api.khaya.example"
+    event["requestContext"]["domainPrefix"] = "api"
+    print(json.dumps(event, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

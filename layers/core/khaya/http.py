@@ -208,9 +208,14 @@ def make_handler(
 
 def _raw(exc: errors.AppError) -> dict[str, Any]:
     """An API Gateway v2 response for an error raised outside the resolver."""
+    return error_response(exc, request_id())
+
+
+def error_response(exc: errors.AppError, rid: str | None) -> dict[str, Any]:
+    """The error envelope as a complete API Gateway v2 response (for handlers without a resolver)."""
     return {
         "statusCode": exc.status,
-        "headers": {"Content-Type": JSON, **exc.headers},
-        "body": json.dumps(exc.to_body(request_id()), separators=(",", ":")),
+        "headers": {"Content-Type": JSON, "Cache-Control": "no-store", "X-Request-Id": rid or "", **exc.headers},
+        "body": json.dumps(exc.to_body(rid), separators=(",", ":")),
         "isBase64Encoded": False,
     }

@@ -8,7 +8,7 @@ from khaya.errors import ServiceUnavailable
 from khaya.observability import logger
 
 
-def check_health() -> dict[str, Any]:
+def check_health() -> Any:
     """``ok`` when the table answers a consistent read of one key; 503 otherwise."""
     from botocore.exceptions import BotoCoreError, ClientError
 
