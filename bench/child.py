@@ -29,8 +29,6 @@ import sys
 import time
 from typing import Any
 
-_t0 = time.perf_counter()
-
 DDB_SERVICE = "dynamodb"
 
 
@@ -124,7 +122,10 @@ class Context:
 
 def _status(result: Any) -> Any:
     if isinstance(result, dict):
-        return result.get("statusCode", "isAuthorized=" + str(result.get("isAuthorized")))
+        if "statusCode" in result:
+            return result["statusCode"]
+        if "isAuthorized" in result:  # an authorizer's simple response
+            return "allow" if result["isAuthorized"] else "deny"
     return type(result).__name__
 
 
@@ -147,7 +148,6 @@ def main(spec: dict[str, Any]) -> dict[str, Any]:
     result = handler(copy.deepcopy(event) if spec["mode"] == "warm" else event, ctx)
     t_done = time.perf_counter()
     out.update(
-        startup_ms=(t_import - _t0) * 1000,
         import_ms=(t_invoke - t_import) * 1000,
         invoke_ms=(t_done - t_invoke) * 1000,
         status=_status(result),
