@@ -434,6 +434,7 @@ def bench_one(
         "handler": fn.handler,
         "routes": [f"{r.method} {r.path}" for r in fn.routes],
         "artifacts": "built" if t.built else "source",
+        "bytecode": any(True for d in [t.code_dir, *t.layer_dirs] for _ in d.rglob("*.pyc")),
         "event": t.event_source,
         "cold": summarize_cold(real_cold),
         "bare_cold": summarize_cold(bare_cold),
@@ -553,7 +554,8 @@ def main(argv: list[str] | None = None) -> int:
 
     from local.resources import create_resources
 
-    results = []
+    results: list[dict[str, Any]] = []
+    failed: list[dict[str, Any]] = []
     with Moto() as endpoint, tempfile.TemporaryDirectory(prefix="khaya-bench-") as tmp:
         create_resources(endpoint_url=endpoint)
         ddb = boto3.client("dynamodb", endpoint_url=endpoint, region_name=TEST_ENV["AWS_DEFAULT_REGION"])
@@ -567,12 +569,19 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         for t in present:
             print(f"bench {t.fn.logical_id} ({'built' if t.built else 'source'}) ...", file=sys.stderr, flush=True)
-            results.append(bench_one(t, endpoint, Path(tmp), overlay, args))
+            try:
+                results.append(bench_one(t, endpoint, Path(tmp), overlay, args))
+            except (RuntimeError, KeyError, OSError) as exc:  # one broken function must not hide the others
+                failed.append({"function": t.fn.logical_id, "error": str(exc)[:4000]})
 
     print(table(results))
+    for f in failed:
+        print(f"\nFAILED {f['function']}: {f['error']}")
     for r in results:
         if r.get("profile"):
             print(f"\n--- warm-path profile: {r['function']} ({args.warm_runs} invocations)\n{r['profile']}")
+        if r["artifacts"] == "built" and not r["bytecode"]:
+            print(f"note: {r['function']} ships no .pyc: cold starts compile it from source (make build adds them)")
         foreign = r["cold"]["foreign_modules"]
         if foreign:
             print(f"warning: {r['function']} loaded {foreign} from the venv, not from its artifact", file=sys.stderr)
@@ -587,6 +596,7 @@ def main(argv: list[str] | None = None) -> int:
             },
             "settings": {"cold_runs": args.cold_runs, "warm_runs": args.warm_runs},
             "results": [{k: v for k, v in r.items() if k != "profile"} for r in results],
+            "failed": failed,
         }
         previous = json.loads(RESULTS.read_text(encoding="utf-8")) if RESULTS.exists() and args.only else None
         if previous:  # --only refreshes those rows and keeps the others
@@ -594,7 +604,7 @@ def main(argv: list[str] | None = None) -> int:
             doc_out["results"] = kept + doc_out["results"]
         RESULTS.write_text(json.dumps(doc_out, indent=2) + "\n", encoding="utf-8")
         print(f"\nwrote {RESULTS.relative_to(ROOT)}", file=sys.stderr)
-    return 0
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
