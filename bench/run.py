@@ -4,19 +4,29 @@ For every function in template.yaml that serves an HttpApi route, and for the AP
 authorizer, beside a bare boto3 handler (``bench/bare``) making the same DynamoDB calls:
 
 * cold: a fresh Python process with Lambda's ``sys.path`` (function dir, then the layer
-  dirs, from ``.aws-sam/build`` when built) imports the handler and serves its first event;
-  timed from spawn to the response, median of ``--cold-runs`` (the child also reports its
-  import and first-invoke times). Bytecode is never written, as on Lambda's read-only
-  filesystem: the artifacts SAM builds ship no ``.pyc``.
-* warm: p50/p99 of ``--warm-runs`` invocations in one process after the first.
-* DynamoDB operations per request, counted with botocore's ``provide-client-params`` hook.
+  dirs, from ``.aws-sam/build`` when built, else the source tree; the runtime's boto3
+  after them) imports the handler and serves its first event; timed from spawn to the
+  response, median of ``--cold-runs`` (the child also reports its import and first-invoke
+  times). Each run is paired with a bare run; the ratio is the median of the pairs'.
+  Bytecode is never written, as on Lambda's read-only filesystem, so the artifacts are
+  measured with exactly the ``.pyc`` they ship (``make build`` compiles them in).
+* warm: p50/p99 over ``--warm-runs`` invocations after the first, in each of
+  ``--warm-rounds`` processes per side (alternated), and the part of it spent outside
+  DynamoDB calls.
+* DynamoDB operations per request, counted with botocore's ``provide-client-params`` hook
+  (the bare twin replays them; any Scan is flagged).
 * artifact size: the function dir and each layer, unzipped, as built.
+
+Built layers hold arm64 native extensions: on another machine the same packages from
+this venv stand in for those alone (``.aws-sam/bench-overlay``). A child that imports a
+package from the venv that the Lambda runtime does not provide is warned about.
+Seeded data and custom events per function: ``bench/scenarios.py``.
 
 DynamoDB is moto's server on a free loopback port. Results: a table on stdout and
 ``bench/results.json``. Usage::
 
-    python -m bench.run [--only GetHealthFunction ...] [--cold-runs 7] [--warm-runs 200]
-                        [--profile GetHealthFunction] [--no-write]
+    python -m bench.run [--only GetHealthFunction ...] [--cold-runs 7] [--warm-runs 200] [--warm-rounds 2]
+                        [--profile ID ...] [--importtime ID] [--bytecode] [--no-write]
 """
 
 from __future__ import annotations
@@ -339,7 +349,7 @@ def pct(values: list[float], q: float) -> float:
     return ordered[idx]
 
 
-def cold(side: Side, runs: int, reports: list[dict[str, Any]]) -> None:
+def cold(side: Side, reports: list[dict[str, Any]]) -> None:
     elapsed, report = spawn(side.spec("cold"), side.env, side.cwd)
     report["total_ms"] = elapsed
     reports.append(report)
@@ -418,12 +428,17 @@ def bench_one(
     bare_env["BENCH_REPLAY"] = str(replay)
     bare = Side("bare", BARE_DIR, bare_env, "bare_handler", "handler", event_file, fn.logical_id, leak)
     _, bare_warm_report = spawn(bare.spec("warm", warm_runs=args.warm_runs, count=True), bare.env, bare.cwd)
+    for _ in range(args.warm_rounds - 1):  # more process pairs, alternated, so a busy moment hits both sides
+        for side, report in ((real, warm_report), (bare, bare_warm_report)):
+            _, more = spawn(side.spec("warm", warm_runs=args.warm_runs, count=True), side.env, side.cwd)
+            report["warm_ms"] += more["warm_ms"]
+            report["ddb_ms"] += more["ddb_ms"]
 
     real_cold: list[dict[str, Any]] = []
     bare_cold: list[dict[str, Any]] = []
     for _ in range(args.cold_runs):  # interleaved, so drift hits both sides alike
-        cold(real, args.cold_runs, real_cold)
-        cold(bare, args.cold_runs, bare_cold)
+        cold(real, real_cold)
+        cold(bare, bare_cold)
 
     ops = [c["operation"] for c in calls]
     first_ops = [c["operation"] for c in warm_report["first_calls"]]
@@ -513,7 +528,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", nargs="+", metavar="LOGICAL_ID", help="bench only these functions")
     parser.add_argument("--cold-runs", type=int, default=7)
-    parser.add_argument("--warm-runs", type=int, default=200)
+    parser.add_argument("--warm-runs", type=int, default=200, help="warm invocations per process")
+    parser.add_argument("--warm-rounds", type=int, default=2, help="warm processes per side, alternated")
     parser.add_argument("--profile", nargs="+", metavar="LOGICAL_ID", help="print a cProfile of the warm loop")
     parser.add_argument(
         "--bytecode",
@@ -527,8 +543,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--no-write", action="store_true", help="do not write bench/results.json")
     args = parser.parse_args(argv)
-    if args.cold_runs < 1 or args.warm_runs < 1:
-        parser.error("--cold-runs and --warm-runs must be positive")
+    if min(args.cold_runs, args.warm_runs, args.warm_rounds) < 1:
+        parser.error("--cold-runs, --warm-runs and --warm-rounds must be positive")
 
     from tests.support.aws import TEST_ENV
 
@@ -594,7 +610,7 @@ def main(argv: list[str] | None = None) -> int:
                 "cpus": os.cpu_count(),
                 "native_overlay": native,
             },
-            "settings": {"cold_runs": args.cold_runs, "warm_runs": args.warm_runs},
+            "settings": {"cold_runs": args.cold_runs, "warm_runs": args.warm_runs, "warm_rounds": args.warm_rounds},
             "results": [{k: v for k, v in r.items() if k != "profile"} for r in results],
             "failed": failed,
         }
@@ -602,7 +618,9 @@ def main(argv: list[str] | None = None) -> int:
         if previous:  # --only refreshes those rows and keeps the others
             kept = [r for r in previous.get("results", []) if r["function"] not in set(args.only)]
             doc_out["results"] = kept + doc_out["results"]
-        RESULTS.write_text(json.dumps(doc_out, indent=2) + "\n", encoding="utf-8")
+        tmp_out = RESULTS.with_suffix(".json.tmp")
+        tmp_out.write_text(json.dumps(doc_out, indent=2) + "\n", encoding="utf-8")
+        tmp_out.replace(RESULTS)
         print(f"\nwrote {RESULTS.relative_to(ROOT)}", file=sys.stderr)
     return 1 if failed else 0
 
