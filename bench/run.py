@@ -524,6 +524,16 @@ def table(results: list[dict[str, Any]]) -> str:
     return "\n".join([*lines, LEGEND])
 
 
+def _rounded(value: Any) -> Any:
+    if isinstance(value, float):
+        return round(value, 3)
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", nargs="+", metavar="LOGICAL_ID", help="bench only these functions")
@@ -619,7 +629,7 @@ def main(argv: list[str] | None = None) -> int:
             kept = [r for r in previous.get("results", []) if r["function"] not in set(args.only)]
             doc_out["results"] = kept + doc_out["results"]
         tmp_out = RESULTS.with_suffix(".json.tmp")
-        tmp_out.write_text(json.dumps(doc_out, indent=2) + "\n", encoding="utf-8")
+        tmp_out.write_text(json.dumps(_rounded(doc_out), indent=2) + "\n", encoding="utf-8")
         tmp_out.replace(RESULTS)
         print(f"\nwrote {RESULTS.relative_to(ROOT)}", file=sys.stderr)
     return 1 if failed else 0
