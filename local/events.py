@@ -25,7 +25,11 @@ def match_path(template_path: str, path: str) -> dict[str, str] | None:
     """``/v1/jobs/{id}`` against ``/v1/jobs/123`` → ``{"id": "123"}``; ``None`` if no match."""
     if template_path == "$default":
         return None
-    pattern = re.sub(r"\\\{([A-Za-z0-9_]+)\\\+?\\\}", lambda m: f"(?P<{m.group(1)}>[^/]+)", re.escape(template_path))
+    pattern = re.sub(
+        r"\\\{([A-Za-z0-9_]+)(\\\+)?\\\}",
+        lambda m: f"(?P<{m.group(1)}>{'.+' if m.group(2) else '[^/]+'})",  # {proxy+} is greedy
+        re.escape(template_path),
+    )
     hit = re.fullmatch(pattern, path)
     return hit.groupdict() if hit else None
 

@@ -1,0 +1,73 @@
+"""Local-only routes under ``/_dev/...``: they exist in the local gateway, never in template.yaml.
+
+Register one (in this file, or in a module listed in ``EXTENSIONS``) with::
+
+    @dev_route("GET", "/_dev/outbox")
+    def outbox(event: dict, ctx: DevContext) -> Any:
+        return {"items": [...]}
+
+``event`` is the same HTTP API v2 event a function gets; the return value is mapped back
+like a Lambda result (a ``{"statusCode", "headers", "body"}`` dict, or any JSON value →
+200). They run without the authorizer: they are tools for a developer on their machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+PREFIX = "/_dev/"
+
+# Modules whose import registers more dev routes (e.g. a fake provider's outbox). Add one
+# line here; the gateway imports them at start-up.
+EXTENSIONS: tuple[str, ...] = ()
+
+
+@dataclass
+class DevContext:
+    """What a dev route may want to know about the running gateway."""
+
+    endpoint_url: str  # moto's server
+    table_name: str
+    routes: list[dict[str, Any]] = field(default_factory=list)  # served routes, for /_dev/routes
+
+
+DevHandler = Callable[[dict[str, Any], DevContext], Any]
+_ROUTES: dict[tuple[str, str], DevHandler] = {}
+
+
+def dev_route(method: str, path: str) -> Callable[[DevHandler], DevHandler]:
+    if not path.startswith(PREFIX):
+        raise ValueError(f"dev routes live under {PREFIX}: {path}")
+
+    def register(fn: DevHandler) -> DevHandler:
+        _ROUTES[(method.upper(), path)] = fn
+        return fn
+
+    return register
+
+
+def load_extensions() -> None:
+    import importlib
+
+    for name in EXTENSIONS:
+        importlib.import_module(name)
+
+
+def find(method: str, path: str) -> DevHandler | None:
+    return _ROUTES.get((method.upper(), path))
+
+
+def paths() -> set[str]:
+    return {p for _, p in _ROUTES}
+
+
+def registered() -> list[tuple[str, str]]:
+    return sorted(_ROUTES)
+
+
+@dev_route("GET", "/_dev/routes")
+def list_routes(event: dict[str, Any], ctx: DevContext) -> dict[str, Any]:
+    dev = [{"method": m, "path": p, "function": None, "public": True} for m, p in registered()]
+    return {"routes": ctx.routes + dev}

@@ -1,0 +1,1 @@
+from tests.support.moto_server import moto_server  # noqa: F401  (fixture)

@@ -1,0 +1,128 @@
+"""Serialization: plain Python in and out, integral numbers as int, explicit entity mapping."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import subprocess
+import sys
+from decimal import Decimal
+from typing import ClassVar
+
+import pytest
+
+from khaya.db import Entity, keys
+from khaya.db.codec import from_item, to_item
+
+
+def test_numbers_come_back_as_int_when_integral_else_decimal() -> None:
+    wire = to_item({"pk": "p", "sk": "s", "a": 25000, "b": Decimal("4.50"), "c": Decimal("10.0"), "d": [1, 2.5]})
+    back = from_item(wire)
+    assert back == {"pk": "p", "sk": "s", "a": 25000, "b": Decimal("4.5"), "c": 10, "d": [1, Decimal("2.5")]}
+    assert type(back["a"]) is int and type(back["c"]) is int  # type: ignore[index]
+
+
+def test_none_is_left_out_of_items_so_sparse_indexes_stay_sparse() -> None:
+    assert "gsi2pk" not in to_item({"pk": "p", "sk": "s", "gsi2pk": None})
+
+
+def test_sets_bytes_and_nesting_survive() -> None:
+    item = {"pk": "p", "sk": "s", "tags": {"a"}, "n": {1, 2}, "blob": b"\x00\x01", "m": {"x": [True, None]}}
+    assert from_item(to_item(item)) == item
+
+
+def test_nan_is_refused() -> None:
+    with pytest.raises(ValueError):
+        to_item({"pk": "p", "sk": "s", "x": float("nan")})
+
+
+class Status(enum.StrEnum):
+    OPEN = "open"
+    DONE = "done"
+
+
+class Job(Entity):
+    entity_type: ClassVar[str] = "job"
+    id: str
+    category: str
+    city: str
+    status: Status
+    created_at: dt.datetime
+    budget_minor: int
+    rating: Decimal | None = None
+    note: str | None = None
+
+    def keys(self) -> dict[str, str]:
+        created = self.created_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+        out = keys.job(self.id).item()
+        if self.status is Status.OPEN:
+            out |= keys.open_job_index(self.category, self.city, created, self.id).item()
+        return out
+
+
+def _job(**kw: object) -> Job:
+    base: dict[str, object] = {
+        "id": "j1",
+        "category": "plumbing",
+        "city": "cpt",
+        "status": Status.OPEN,
+        "created_at": dt.datetime(2026, 11, 21, 0, 10, tzinfo=dt.UTC),
+        "budget_minor": 25000,
+    }
+    return Job(**{**base, **kw})  # type: ignore[arg-type]
+
+
+def test_an_entity_maps_to_an_item_with_its_keys_and_type() -> None:
+    item = _job(rating=4.5).to_item()
+    assert item == {
+        "pk": "JOB#j1",
+        "sk": "META",
+        "gsi2pk": "OPEN#plumbing#cpt",
+        "gsi2sk": "2026-11-21T00:10:00Z#j1",
+        "type": "job",
+        "id": "j1",
+        "category": "plumbing",
+        "city": "cpt",
+        "status": "open",
+        "created_at": "2026-11-21T00:10:00+00:00",
+        "budget_minor": 25000,
+        "rating": Decimal("4.5"),
+    }
+
+
+def test_a_closed_entity_leaves_the_open_index() -> None:
+    assert "gsi2pk" not in _job(status=Status.DONE).to_item()
+
+
+def test_an_entity_round_trips_through_the_wire_format() -> None:
+    job = _job(rating=Decimal("4.5"), note="gate code 1234")
+    back = Job.from_item(from_item(to_item(job.to_item())) or {})
+    assert back == job
+    assert Job.from_item_or_none(None) is None
+
+
+def test_an_entity_field_cannot_shadow_a_key_attribute() -> None:
+    class Bad(Entity):
+        pk: str
+
+        def keys(self) -> dict[str, str]:
+            return {"pk": "X", "sk": "Y"}
+
+    with pytest.raises(ValueError):
+        Bad(pk="oops").to_item()
+
+
+def test_importing_the_toolkit_loads_neither_boto3_nor_pydantic() -> None:
+    # Cold start: every route imports khaya.db; the SDK loads on the first call only.
+    import os
+
+    import khaya
+
+    layer = os.path.dirname(os.path.dirname(khaya.__file__))
+    code = (
+        "import sys, khaya.db, khaya.db.keys; "
+        "print(sorted(m for m in ('boto3', 'botocore', 'pydantic') if m in sys.modules))"
+    )
+    env = {**os.environ, "PYTHONPATH": layer}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert out.stdout.strip() == "[]"
