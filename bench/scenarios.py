@@ -64,3 +64,89 @@ class Context:
 def _get_health(ctx: Context) -> dict[str, Any] | None:
     # The health check reads a key that need not exist: the committed event is enough.
     return None
+
+
+# ---------------------------------------------------------------- identity
+
+BENCH_USER = "01JBENCHUSER0000000000000"
+BENCH_PHONE = "+27820000001"
+
+
+def _seed_user(ctx: Context, *, password_hash: str | None = None) -> None:
+    item: dict[str, Any] = {
+        "pk": f"USER#{BENCH_USER}",
+        "sk": "PROFILE",
+        "userId": BENCH_USER,
+        "phone": BENCH_PHONE,
+        "name": "Bench User",
+        "role": "client",
+        "status": "active",
+        "tokenVersion": 0,
+        "referralCode": "BENCH234",
+        "createdAt": "2026-11-21T00:00:00Z",
+        "updatedAt": "2026-11-21T00:00:00Z",
+    }
+    if password_hash:
+        item["passwordHash"] = password_hash
+    ctx.put(item)
+    ctx.put({"pk": f"PHONE#{BENCH_PHONE}", "sk": "PHONE", "userId": BENCH_USER, "status": "active"})
+
+
+def _access_token(ctx: Context) -> str:
+    """A real ES256 access token for the bench user, signed with the bench stage's key."""
+    import json
+    import time
+    import uuid
+
+    import boto3
+    import jwt
+
+    sm = boto3.client("secretsmanager", endpoint_url=ctx.ddb.meta.endpoint_url, region_name=ctx.ddb.meta.region_name)
+    doc = json.loads(sm.get_secret_value(SecretId="khaya/local/jwt-private-key")["SecretString"])
+    now = int(time.time())
+    claims = {"iss": "khaya-local", "aud": "khaya-api", "sub": BENCH_USER, "role": "client", "tv": 0}
+    claims.update({"jti": uuid.uuid4().hex, "iat": now, "exp": now + 900})
+    return jwt.encode(claims, doc["privateKey"], algorithm="ES256", headers={"kid": doc["kid"]})
+
+
+@scenario("AuthorizeFunction")
+def _authorize(ctx: Context) -> dict[str, Any]:
+    # A valid token of an active user: the full path (verify + one GetItem, then the 15 s cache).
+    _seed_user(ctx)
+    headers = {"authorization": f"Bearer {_access_token(ctx)}"}
+    return ctx.authorizer_event("GET", "/v1/me", "/v1/me", headers, "198.51.100.7")
+
+
+@scenario("GetMeFunction")
+def _get_me(ctx: Context) -> dict[str, Any]:
+    _seed_user(ctx)
+    return ctx.http_event("GET", "/v1/me", authorizer={"userId": BENCH_USER, "role": "client"})
+
+
+@scenario("ExportMeFunction")
+def _export_me(ctx: Context) -> dict[str, Any]:
+    _seed_user(ctx)
+    return ctx.http_event("GET", "/v1/me/export", authorizer={"userId": BENCH_USER, "role": "client"})
+
+
+@scenario("UpdateMeFunction")
+def _update_me(ctx: Context) -> dict[str, Any]:
+    _seed_user(ctx)
+    return ctx.http_event(
+        "PATCH", "/v1/me", body={"city": "Durban"}, authorizer={"userId": BENCH_USER, "role": "client"}
+    )
+
+
+@scenario("LoginFunction")
+def _login(ctx: Context) -> dict[str, Any]:
+    # The right password every time: one scrypt (N=2^17) per request, the real cost of a login.
+    from khaya.auth.passwords import hash_password
+
+    _seed_user(ctx, password_hash=hash_password("bench password 123"))
+    return ctx.http_event("POST", "/v1/auth/login", body={"phone": BENCH_PHONE, "password": "bench password 123"})
+
+
+# SignupFunction, RequestOtpFunction, VerifyOtpFunction, RefreshTokenFunction, ResetPasswordFunction,
+# LogoutFunction, TwilioStatusFunction serve their committed events: the first run takes the real
+# path where the event allows it, repeats measure the guarded path (409 taken phone, 429 resend
+# gate, 400 unknown code, 401 unknown refresh token or unsigned callback).
