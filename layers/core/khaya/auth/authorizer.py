@@ -63,9 +63,13 @@ def _user_state(user_id: str) -> tuple[str, str, int] | None:
     return state
 
 
+_request_id: list[str | None] = [None]
+
+
 def _log(decision: str, reason: str) -> None:
     # One line, no token, no claims beyond the reason.
-    print(json.dumps({"level": "INFO", "message": "authorizer", "decision": decision, "reason": reason}))
+    line = {"level": "INFO", "message": "authorizer", "decision": decision, "reason": reason}
+    print(json.dumps({**line, "correlation_id": _request_id[0]}))
 
 
 def _bearer(event: dict[str, Any]) -> str | None:
@@ -82,6 +86,7 @@ def _bearer(event: dict[str, Any]) -> str | None:
 
 
 def authorize(event: dict[str, Any]) -> dict[str, Any]:
+    _request_id[0] = (event.get("requestContext") or {}).get("requestId")
     token = _bearer(event)
     if token is None:
         _log("deny", "no_bearer_token")

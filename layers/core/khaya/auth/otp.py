@@ -59,7 +59,7 @@ def invalid_code() -> errors.AppError:
 
 def message_ref(sid: str) -> keys.Key:
     """``TWMSG#<MessageSid> | TWMSG``: which OTP a Twilio message carried (for status callbacks)."""
-    return keys.Key(f"TWMSG#{sid}", "TWMSG")
+    return keys.twilio_message(sid)
 
 
 def _setting_int(name: str, default: int) -> int:
