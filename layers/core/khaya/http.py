@@ -33,7 +33,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter as R
 from khaya import errors
 from khaya.observability import flush_metrics, logger
 
-__all__ = ["Caller", "Router", "caller", "json_response", "make_handler", "require_role"]
+__all__ = ["Caller", "Router", "caller", "json_response", "make_handler", "no_content", "require_role"]
 
 JSON = "application/json"
 _BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -75,6 +75,12 @@ def require_role(*roles: str) -> Caller:
 
 def request_id() -> str | None:
     return _request_id.get()
+
+
+def no_content(headers: dict[str, str] | None = None) -> Response[Any]:
+    """A 204 with an empty body. Return it from a route declared without a return annotation:
+    with one, response validation would serialise the empty body as ``null``."""
+    return Response(status_code=204, body="", headers=headers or {})
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[Any]:
