@@ -13,7 +13,8 @@ from typing import Any
 
 from khaya.messaging import DeliveryFailed
 
-_TIMEOUT_SECONDS = 5
+# Per request: WhatsApp then SMS must both fit, with the DynamoDB work, in the 10 s function timeout.
+_TIMEOUT_SECONDS = 3
 
 
 class TwilioSender:
