@@ -212,3 +212,39 @@ def test_a_rotated_key_is_picked_up_and_old_tokens_stay_valid(aws, call_route):
     assert jwt.get_unverified_header(fresh["accessToken"])["kid"] == new_kid
     assert _authorize(fresh["accessToken"])["isAuthorized"]
     assert _authorize(old_token)["isAuthorized"]
+
+
+def test_before_the_operator_sets_the_keys_tokens_are_refused_and_sign_in_is_503(aws, call_route):
+    from khaya.aws import client
+    from khaya.config import settings
+    from khaya.secrets import reset_secrets
+
+    user = signup_and_login_in_process(call_route, "client")
+    # Given the stack's placeholder values in both key secrets (CloudFormation made random strings)
+    sm = client("secretsmanager")
+    for name in ("JWT_PRIVATE_KEY_SECRET_NAME", "JWT_PUBLIC_KEYS_SECRET_NAME"):
+        sm.put_secret_value(SecretId=settings().require(name), SecretString="Xq3placeholder")
+    reset_secrets()
+    # Then tokens are denied (not a crash) and issuing answers 503
+    assert _authorize(user["tokens"]["accessToken"]) == {"isAuthorized": False}
+    res = call_route("POST", "/v1/auth/refresh", body={"refreshToken": user["tokens"]["refreshToken"]})
+    assert res.status == 503 and res.json["error"]["code"] == "signing_key_unavailable"
+    # And nothing was used up: once the operator rotates the key, the same refresh token works
+    from khaya.cli import rotate_jwt_key
+
+    rotate_jwt_key()
+    reset_secrets()
+    again = call_route("POST", "/v1/auth/refresh", body={"refreshToken": user["tokens"]["refreshToken"]})
+    assert again.status == 200, again
+
+
+def test_a_table_outage_denies_instead_of_failing(aws, call_route, monkeypatch):
+    from khaya.auth import authorizer
+
+    user = signup_and_login_in_process(call_route, "client")
+
+    def down(_user_id):
+        raise ConnectionError("table unreachable")
+
+    monkeypatch.setattr(authorizer, "_user_state", down)
+    assert _authorize(user["tokens"]["accessToken"]) == {"isAuthorized": False}

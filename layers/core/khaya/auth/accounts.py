@@ -17,6 +17,7 @@ from typing import Any
 
 from khaya import db, errors
 from khaya.auth import otp, passwords, tokens
+from khaya.auth.jwt_keys import require_signing_key
 from khaya.db import keys
 from khaya.observability import logger, mask_phone, metric
 from khaya.phones import normalize_phone
@@ -189,6 +190,7 @@ def request_otp(phone_raw: str, purpose: str, *, source_ip: str) -> dict[str, An
 def verify(phone_raw: str, code: str, purpose: str) -> dict[str, Any]:
     """Check a signup/login code → a token pair. A signup code activates the account."""
     phone = normalize_phone(phone_raw)
+    require_signing_key()
     otp.verify_code(phone, purpose, code)
     user = _user_by_phone(phone)
     if user is None:
@@ -248,6 +250,7 @@ def login(phone_raw: str, password: str) -> dict[str, Any]:
     Each attempt takes a slot *before* the password is checked (an atomic conditional ADD),
     and a success gives its slot back: concurrent guesses cannot get past the limit."""
     phone = normalize_phone(phone_raw)
+    require_signing_key()
     limit = _setting_int("LOGIN_FAILURES_PER_PHONE", 10)
     rl_key, window_end = _login_window(phone)
     try:

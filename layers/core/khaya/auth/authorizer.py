@@ -19,6 +19,7 @@ import time
 from typing import Any
 
 from khaya.auth.jwt_keys import InvalidToken, verify_access_token
+from khaya.errors import AppError
 
 _DENY: dict[str, Any] = {"isAuthorized": False}
 _users: dict[str, tuple[float, tuple[str, str, int] | None]] = {}
@@ -96,8 +97,15 @@ def authorize(event: dict[str, Any]) -> dict[str, Any]:
     except InvalidToken:
         _log("deny", "invalid_token")
         return _DENY
+    except AppError:  # the public keys cannot be read: fail closed
+        _log("deny", "keys_unavailable")
+        return _DENY
     user_id, role, version = str(claims["sub"]), str(claims["role"]), int(claims["tv"])
-    state = _user_state(user_id)
+    try:
+        state = _user_state(user_id)
+    except Exception:  # the table cannot be read: fail closed, never a 500 from the gateway
+        _log("deny", "user_lookup_failed")
+        return _DENY
     if state is None:
         _log("deny", "unknown_user")
         return _DENY

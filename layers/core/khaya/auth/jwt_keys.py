@@ -66,7 +66,10 @@ def _public_keys(*, fresh: bool = False) -> dict[str, Any]:
     raw = get_secret(name)
     found = _public.get(raw)
     if found is None:
-        found = {kid: load_pem_public_key(pem.encode()) for kid, pem in json.loads(raw)["keys"].items()}
+        try:
+            found = {kid: load_pem_public_key(pem.encode()) for kid, pem in json.loads(raw)["keys"].items()}
+        except (ValueError, KeyError, TypeError, AttributeError):
+            found = {}  # not set up yet (rotate-jwt-key never ran): no key, every token is denied
         from cryptography.hazmat.primitives.asymmetric import ec
 
         found = {
@@ -88,11 +91,23 @@ def _signing_key() -> tuple[str, Any]:
     raw = get_secret(settings().require("JWT_PRIVATE_KEY_SECRET_NAME"))
     found = _private.get(raw)
     if found is None:
-        doc = json.loads(raw)
-        found = (str(doc["kid"]), load_pem_private_key(doc["privateKey"].encode(), password=None))
+        try:
+            doc = json.loads(raw)
+            found = (str(doc["kid"]), load_pem_private_key(doc["privateKey"].encode(), password=None))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            from khaya.errors import ServiceUnavailable
+
+            # The stack's placeholder: the operator has not run `python -m khaya.cli rotate-jwt-key`.
+            raise ServiceUnavailable("Sign-in is not available right now.", code="signing_key_unavailable") from None
         _private.clear()
         _private[raw] = found
     return found  # type: ignore[no-any-return]
+
+
+def require_signing_key() -> None:
+    """503 now, before any state changes, if tokens cannot be signed (so no code or refresh
+    token is used up for a sign-in that cannot finish)."""
+    _signing_key()
 
 
 def issue_access_token(user_id: str, role: str, token_version: int) -> tuple[str, int]:

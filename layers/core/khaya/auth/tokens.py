@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from khaya import db, errors
-from khaya.auth.jwt_keys import issue_access_token
+from khaya.auth.jwt_keys import issue_access_token, require_signing_key
 from khaya.db import keys
 from khaya.observability import logger, metric
 
@@ -129,6 +129,7 @@ def _lookup(refresh_token: str) -> tuple[str, dict[str, Any] | None]:
 
 def refresh(refresh_token: str) -> dict[str, Any]:
     """Rotate: the presented token becomes used, a new pair is returned (see module doc)."""
+    require_signing_key()
     now = int(time.time())
     token_hash, rt = _lookup(refresh_token)
     if rt is None or int(rt.get("expiresAt", 0)) <= now:
