@@ -31,7 +31,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter as Router
 
 from khaya import errors
-from khaya.observability import flush_metrics, logger
+from khaya.observability import logger
 
 __all__ = ["Caller", "Router", "caller", "json_response", "make_handler", "no_content", "require_role"]
 
@@ -191,8 +191,6 @@ def make_handler(
             result = _raw(problem) if problem is not None else app.resolve(event, context)
         except Exception as exc:  # the resolver itself failed (e.g. an event it cannot parse)
             result = _raw(_classify(exc))
-        finally:
-            flush_metrics()
         headers = result.setdefault("headers", {}) or {}
         result["headers"] = headers
         headers["X-Request-Id"] = rid or ""
