@@ -18,7 +18,6 @@ class RefreshIn(ApiModel):
     summary="Refresh the tokens",
     description="Returns a new pair; the presented refresh token is used up. Reusing one revokes its whole family.",
     tags=["auth"],
-    responses={401: {"description": "Invalid, expired, revoked or reused refresh token"}},
 )
 def refresh_token(body: RefreshIn) -> TokensOut:
     return TokensOut.model_validate(refresh(body.refresh_token))

@@ -21,8 +21,6 @@ class OtpRequestIn(ApiModel):
     tags=["auth"],
     responses={
         202: {"description": "Accepted", "content": {"application/json": {"model": OtpOut}}},
-        429: {"description": "Too soon or too many"},
-        503: {"description": "No channel could deliver the code"},
     },
 )
 def request_otp(body: OtpRequestIn) -> tuple[OtpOut, int]:

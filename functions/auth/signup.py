@@ -27,13 +27,13 @@ class SignupOut(ApiModel):
 @router.post(
     "/v1/auth/signup",
     summary="Sign up",
-    description="Creates a pending account and sends a code by WhatsApp (SMS when WhatsApp fails).",
+    description=(
+        "Creates a pending account and sends a code by WhatsApp (SMS when WhatsApp fails). "
+        "409 when the phone has an account, 429 when codes were asked too often, 503 when no channel delivers."
+    ),
     tags=["auth"],
     responses={
         201: {"description": "Created; verify the code next", "content": {"application/json": {"model": SignupOut}}},
-        409: {"description": "The phone number already has an account"},
-        429: {"description": "Too many codes asked for"},
-        503: {"description": "No channel could deliver the code"},
     },
 )
 def signup(body: SignupIn) -> tuple[SignupOut, int]:

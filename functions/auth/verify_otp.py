@@ -20,7 +20,6 @@ class VerifyIn(ApiModel):
     summary="Verify a code",
     description="A right code gives an access token (15 min) and a refresh token. 5 wrong tries kill a code.",
     tags=["auth"],
-    responses={400: {"description": "Wrong, used or expired code"}},
 )
 def verify_otp(body: VerifyIn) -> TokensOut:
     return TokensOut.model_validate(verify(body.phone, body.code, body.purpose))

@@ -1,6 +1,6 @@
 """DELETE /v1/me — erase the caller's personal data and end every session."""
 
-from khaya.http import Router, caller, json_response, make_handler
+from khaya.http import Router, caller, make_handler, no_content
 from khaya.users import erase_account
 
 router = Router()
@@ -13,9 +13,9 @@ router = Router()
     tags=["me"],
     responses={204: {"description": "Erased"}},
 )
-def delete_me() -> None:
+def delete_me():  # no return annotation: a 204 has no body to validate
     erase_account(caller().user_id)
-    return json_response(204, None)  # type: ignore[return-value]
+    return no_content()
 
 
 handler = make_handler(router, validation=False)

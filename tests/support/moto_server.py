@@ -7,7 +7,7 @@ against DynamoDB. moto itself is not atomic (two threads inside one conditional
 write and every transaction atomically; so the server applies one request at a time
 (``local.moto_server.AtomicMotoServer``). What stays racy is what is racy in production: anything that
 spans two calls, such as read-then-write. ``khaya.aws`` clients reach it through
-``AWS_ENDPOINT_URL_DYNAMODB`` / ``AWS_ENDPOINT_URL_SECRETSMANAGER`` (botocore's own
+``AWS_ENDPOINT_URL_DYNAMODB`` / ``AWS_ENDPOINT_URL_SECRETS_MANAGER`` (botocore's own
 setting), so the code under test runs unchanged.
 
 Use it from a conftest (or a test module)::
@@ -32,7 +32,7 @@ from local.moto_server import AtomicMotoServer
 from local.resources import create_resources
 from tests.support.aws import reset_caches
 
-ENDPOINT_VARS = ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SECRETSMANAGER")
+ENDPOINT_VARS = ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SECRETS_MANAGER")
 
 
 @contextmanager

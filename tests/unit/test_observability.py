@@ -16,3 +16,23 @@ def test_phone_numbers_and_tokens_in_a_log_message_are_masked():
 
 def test_masked_phone_keeps_only_country_code_and_last_two_digits():
     assert mask_phone("+27821234567") == "+27*******67"
+
+
+def test_a_business_metric_is_one_valid_emf_line_with_its_dimensions(capsys):
+    import json
+
+    from khaya.observability import metric
+
+    # When two events are recorded
+    metric("OtpSent", channel="whatsapp")
+    metric("Login", result="failed")
+    # Then CloudWatch gets one self-contained EMF record per event, nothing shared between them
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(lines) == 2
+    first, second = lines
+    spec = first["_aws"]["CloudWatchMetrics"][0]
+    assert spec["Namespace"] == "Khaya"
+    assert spec["Metrics"] == [{"Name": "OtpSent", "Unit": "Count"}]
+    assert spec["Dimensions"] == [["service", "channel"]]
+    assert first["OtpSent"] == 1 and first["channel"] == "whatsapp" and first["service"] == "khaya"
+    assert "channel" not in second and second["result"] == "failed"

@@ -31,9 +31,9 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter as Router
 
 from khaya import errors
-from khaya.observability import flush_metrics, logger
+from khaya.observability import logger
 
-__all__ = ["Caller", "Router", "caller", "json_response", "make_handler", "require_role"]
+__all__ = ["Caller", "Router", "caller", "json_response", "make_handler", "no_content", "require_role"]
 
 JSON = "application/json"
 _BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -75,6 +75,12 @@ def require_role(*roles: str) -> Caller:
 
 def request_id() -> str | None:
     return _request_id.get()
+
+
+def no_content(headers: dict[str, str] | None = None) -> Response[Any]:
+    """A 204 with an empty body. Return it from a route declared without a return annotation:
+    with one, response validation would serialise the empty body as ``null``."""
+    return Response(status_code=204, body="", headers=headers or {})
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[Any]:
@@ -185,8 +191,6 @@ def make_handler(
             result = _raw(problem) if problem is not None else app.resolve(event, context)
         except Exception as exc:  # the resolver itself failed (e.g. an event it cannot parse)
             result = _raw(_classify(exc))
-        finally:
-            flush_metrics()
         headers = result.setdefault("headers", {}) or {}
         result["headers"] = headers
         headers["X-Request-Id"] = rid or ""

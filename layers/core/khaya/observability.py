@@ -4,17 +4,21 @@
   the correlation id. A redaction filter masks anything that looks like a phone number,
   a JWT or a long secret-like token, as a second line of defence: code must still never
   log an OTP, token, password, secret or full phone number on purpose.
-* ``metric(name)``: one metric per business event, flushed by the handler wrapper as EMF.
+* ``metric(name, **dimensions)``: one metric per business event, written at once as one
+  CloudWatch Embedded Metric Format line. Stateless on purpose: Powertools' ``Metrics``
+  keeps one process-wide metric set, which concurrent invocations (the local gateway runs
+  them in threads) would mix up, and it costs import time on every route.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import re
-from typing import Any
+import sys
+import time
 
-from aws_lambda_powertools import Logger, Metrics
-from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools import Logger
 
 _PHONE = re.compile(r"\+?\d[\d\s-]{7,14}\d")
 _JWT = re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]*")
@@ -45,21 +49,26 @@ class _RedactFilter(logging.Filter):
 
 logger = Logger(utc=True)
 logger.addFilter(_RedactFilter())
-metrics = Metrics()
 
 
-def metric(name: str, value: float = 1, unit: Any = MetricUnit.Count, **dimensions: str) -> None:
-    """Record one business event (``metric("OtpSent", channel="whatsapp")``)."""
-    if dimensions:
-        single = Metrics(namespace=metrics.namespace)
-        for key, val in dimensions.items():
-            single.add_dimension(key, val)
-        single.add_metric(name=name, unit=unit, value=value)
-        single.flush_metrics(raise_on_empty_metrics=False)
-    else:
-        metrics.add_metric(name=name, unit=unit, value=value)
+def metric(name: str, value: float = 1, unit: str = "Count", **dimensions: str) -> None:
+    """Record one business event (``metric("OtpSent", channel="whatsapp")``) as an EMF line."""
+    from khaya.config import settings
 
-
-def flush_metrics() -> None:
-    if metrics.metric_set:
-        metrics.flush_metrics(raise_on_empty_metrics=False)
+    cfg = settings()
+    dims = {"service": cfg.service, **{k: str(v) for k, v in dimensions.items()}}
+    record = {
+        "_aws": {
+            "Timestamp": int(time.time() * 1000),
+            "CloudWatchMetrics": [
+                {
+                    "Namespace": cfg.get("POWERTOOLS_METRICS_NAMESPACE") or "Khaya",
+                    "Dimensions": [list(dims)],
+                    "Metrics": [{"Name": name, "Unit": unit}],
+                }
+            ],
+        },
+        **dims,
+        name: value,
+    }
+    sys.stdout.write(json.dumps(record, separators=(",", ":")) + "\n")

@@ -100,7 +100,7 @@ def erase_account(user_id: str) -> None:
             db.tx_delete(*keys.refcode(str(user["referralCode"])), condition="userId = :u", values={":u": user_id})
         )
     db.transact(actions)
-    metric("AccountErased")
+    metric("AccountChange", change="erased")
     logger.info("account erased", extra={"userId": user_id})
 
 
@@ -135,7 +135,7 @@ def export_account(user_id: str) -> dict[str, Any]:
     for extra in ("referredByCode", "verifiedAt"):
         if user.get(extra) is not None:
             profile[extra] = user[extra]
-    metric("AccountExported")
+    metric("AccountChange", change="exported")
     return {
         "exportedAt": now_iso(),
         "profile": profile,
@@ -161,7 +161,7 @@ def _set_status(user_id: str, status: str, *, revoke: bool) -> dict[str, Any]:
 def suspend_user(user_id: str) -> dict[str, Any]:
     """Admin: suspend; every token and session of the user stops working (≤ 60 s for access tokens)."""
     user = _set_status(user_id, "suspended", revoke=True)
-    metric("UserSuspended")
+    metric("AccountChange", change="suspended")
     return user
 
 

@@ -42,12 +42,6 @@ def sender() -> Iterator[FakeSender]:
 
 
 @pytest.fixture
-def atomic_moto(moto_server: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    """The shared moto server, with Secrets Manager reachable too: botocore's variable for it is
-    ``AWS_ENDPOINT_URL_SECRETS_MANAGER`` (service id "Secrets Manager"), which the shared fixture
-    does not set."""
-    from tests.support.aws import reset_caches
-
-    monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", moto_server)
-    reset_caches()
+def atomic_moto(moto_server: str) -> str:  # noqa: F811
+    """The shared moto server (DynamoDB and Secrets Manager), atomic per request."""
     return moto_server

@@ -92,6 +92,29 @@ def _forge(kind: str, user) -> str:
         body = b64(json.dumps(_claims(user)).encode())
         sig = hmac.new(public.encode(), f"{head}.{body}".encode(), hashlib.sha256).digest()
         return f"{head}.{body}.{b64(sig)}"
+    if kind == "future_iat":
+        return jwt.encode(_claims(user, iat=int(time.time()) + 3600), pem, algorithm="ES256", headers={"kid": kid})
+    if kind == "future_nbf":
+        return jwt.encode(_claims(user, nbf=int(time.time()) + 3600), pem, algorithm="ES256", headers={"kid": kid})
+    if kind == "tv_not_int":
+        return jwt.encode(_claims(user, tv=True), pem, algorithm="ES256", headers={"kid": kid})
+    if kind == "unknown_kid":
+        return jwt.encode(_claims(user), pem, algorithm="ES256", headers={"kid": "not-a-kid"})
+    if kind == "crit_header":
+        return jwt.encode(_claims(user), pem, algorithm="ES256", headers={"kid": kid, "crit": ["exp"]})
+    if kind == "extra_segment":
+        return jwt.encode(_claims(user), pem, algorithm="ES256", headers={"kid": kid}) + ".e30"
+    if kind == "der_signature":
+        import base64
+
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+        token = jwt.encode(_claims(user), pem, algorithm="ES256", headers={"kid": kid})
+        head, body, _ = token.split(".")
+        der = load_pem_private_key(pem.encode(), None).sign(f"{head}.{body}".encode(), ec.ECDSA(hashes.SHA256()))
+        return f"{head}.{body}." + base64.urlsafe_b64encode(der).rstrip(b"=").decode()
     if kind == "tampered_payload":
         token = user["tokens"]["accessToken"]
         head, _body, sig = token.split(".")
@@ -114,6 +137,13 @@ def _forge(kind: str, user) -> str:
         "admin_role",
         "hs256_with_public_key",
         "tampered_payload",
+        "future_iat",
+        "future_nbf",
+        "tv_not_int",
+        "unknown_kid",
+        "crit_header",
+        "extra_segment",
+        "der_signature",
     ],
 )
 def test_tampered_tokens_are_denied(aws, call_route, kind):
@@ -121,7 +151,14 @@ def test_tampered_tokens_are_denied(aws, call_route, kind):
     assert _authorize(_forge(kind, user)) == {"isAuthorized": False}
 
 
-@pytest.mark.parametrize("header", [None, "", "garbage", "a.b.c"])
+def test_an_audience_list_holding_ours_passes(aws, call_route):
+    user = signup_and_login_in_process(call_route, "client")
+    kid, pem = _private_key()
+    token = jwt.encode(_claims(user, aud=["other", "khaya-api"]), pem, algorithm="ES256", headers={"kid": kid})
+    assert _authorize(token)["isAuthorized"]
+
+
+@pytest.mark.parametrize("header", [None, "", "garbage", "a.b.c", "e30.e30.!!!!", "x" * 5000])
 def test_missing_or_garbage_tokens_are_denied(aws, header):
     assert _authorize(header) == {"isAuthorized": False}
 
@@ -175,3 +212,39 @@ def test_a_rotated_key_is_picked_up_and_old_tokens_stay_valid(aws, call_route):
     assert jwt.get_unverified_header(fresh["accessToken"])["kid"] == new_kid
     assert _authorize(fresh["accessToken"])["isAuthorized"]
     assert _authorize(old_token)["isAuthorized"]
+
+
+def test_before_the_operator_sets_the_keys_tokens_are_refused_and_sign_in_is_503(aws, call_route):
+    from khaya.aws import client
+    from khaya.config import settings
+    from khaya.secrets import reset_secrets
+
+    user = signup_and_login_in_process(call_route, "client")
+    # Given the stack's placeholder values in both key secrets (CloudFormation made random strings)
+    sm = client("secretsmanager")
+    for name in ("JWT_PRIVATE_KEY_SECRET_NAME", "JWT_PUBLIC_KEYS_SECRET_NAME"):
+        sm.put_secret_value(SecretId=settings().require(name), SecretString="Xq3placeholder")
+    reset_secrets()
+    # Then tokens are denied (not a crash) and issuing answers 503
+    assert _authorize(user["tokens"]["accessToken"]) == {"isAuthorized": False}
+    res = call_route("POST", "/v1/auth/refresh", body={"refreshToken": user["tokens"]["refreshToken"]})
+    assert res.status == 503 and res.json["error"]["code"] == "signing_key_unavailable"
+    # And nothing was used up: once the operator rotates the key, the same refresh token works
+    from khaya.cli import rotate_jwt_key
+
+    rotate_jwt_key()
+    reset_secrets()
+    again = call_route("POST", "/v1/auth/refresh", body={"refreshToken": user["tokens"]["refreshToken"]})
+    assert again.status == 200, again
+
+
+def test_a_table_outage_denies_instead_of_failing(aws, call_route, monkeypatch):
+    from khaya.auth import authorizer
+
+    user = signup_and_login_in_process(call_route, "client")
+
+    def down(_user_id):
+        raise ConnectionError("table unreachable")
+
+    monkeypatch.setattr(authorizer, "_user_state", down)
+    assert _authorize(user["tokens"]["accessToken"]) == {"isAuthorized": False}

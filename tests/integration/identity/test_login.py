@@ -1,6 +1,8 @@
 """POST /v1/auth/login and /v1/auth/password/reset."""
 
-from tests.integration.identity.helpers import user_by_phone
+import pytest
+
+from tests.integration.identity.helpers import table_items, user_by_phone
 from tests.support.identity import random_phone, signup_and_login_in_process
 
 PASSWORD = "a long enough password"
@@ -64,7 +66,7 @@ def test_reset_sets_the_new_password_and_ends_every_session(aws, call_route, sen
         body={"phone": user["phone"], "code": code, "newPassword": "a brand new password"},
     )
     # Then 204, the old password fails and the new one works
-    assert res.status == 204, res
+    assert res.status == 204 and res.text == "", res
     assert _login(call_route, user["phone"], PASSWORD).status == 401
     assert _login(call_route, user["phone"], "a brand new password").status == 200
     # And the session from before the reset can no longer refresh
@@ -97,3 +99,45 @@ def test_reset_for_an_unknown_phone_answers_like_a_wrong_code(aws, call_route):
         "POST", "/v1/auth/password/reset", body={"phone": phone, "code": "123456", "newPassword": "x" * 20}
     )
     assert res.status == 400 and res.json["error"]["code"] == "invalid_code"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"phone": "0861234567", "password": PASSWORD},
+        {"phone": "0821234567"},
+        {"phone": "0821234567", "password": ""},
+        {"phone": "0821234567", "password": "x" * 129},
+        {"phone": "0821234567", "password": PASSWORD, "role": "admin"},
+    ],
+)
+def test_bad_login_bodies_are_400_and_count_nothing(aws, call_route, body):
+    before = table_items()
+    res = call_route("POST", "/v1/auth/login", body=body)
+    assert res.status == 400, res
+    assert table_items() == before
+
+
+@pytest.mark.moto_server
+def test_20_concurrent_wrong_passwords_get_at_most_10_checks(atomic_moto):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from khaya.auth import accounts
+    from local.cfn import functions
+    from local.events import LambdaContext, http_event
+    from local.loader import load_handler
+
+    # Given an account with a password, against moto's server
+    phone = random_phone()
+    accounts.create_user(phone, "Mpho", "client", status="active", password=PASSWORD)
+    fn = next(f for f in functions() if f.logical_id == "LoginFunction")
+
+    def attempt(i: int) -> int:
+        event = http_event("POST", "/v1/auth/login", body={"phone": phone, "password": f"wrong password {i}"})
+        return int(load_handler(fn, instance=200 + i)(event, LambdaContext("LoginFunction"))["statusCode"])
+
+    # When 20 wrong passwords arrive at once
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        statuses = list(pool.map(attempt, range(20)))
+    # Then no more than 10 were checked; the others were turned away with 429
+    assert statuses.count(401) == 10 and statuses.count(429) == 10

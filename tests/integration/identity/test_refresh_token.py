@@ -49,7 +49,7 @@ def test_logout_revokes_the_family(aws, call_route):
     user = signup_and_login_in_process(call_route, "client")
     token = _refresh(call_route, user["tokens"]["refreshToken"]).json["refreshToken"]
     res = call_route("POST", "/v1/auth/logout", body={"refreshToken": token})
-    assert res.status == 204
+    assert res.status == 204 and res.text == ""
     assert _refresh(call_route, token).status == 401
     # Logging out with an unknown token says the same
     assert call_route("POST", "/v1/auth/logout", body={"refreshToken": "x" * 43}).status == 204
@@ -86,3 +86,13 @@ def test_a_suspended_user_cannot_refresh(aws, call_route):
     # Unsuspending does not bring old sessions back: the person signs in again
     unsuspend_user(user["user"]["userId"])
     assert _refresh(call_route, user["tokens"]["refreshToken"]).status == 401
+
+
+def test_bad_logout_and_refresh_bodies_are_400(aws, call_route):
+    from tests.integration.identity.helpers import table_items
+
+    for path in ("/v1/auth/logout", "/v1/auth/refresh"):
+        for body in ({}, {"refreshToken": ""}, {"refreshToken": "x" * 201}, {"refreshToken": 12345678901234567890123}):
+            res = call_route("POST", path, body=body)
+            assert res.status == 400, (path, body, res)
+    assert table_items() == []

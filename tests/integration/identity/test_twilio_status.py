@@ -122,3 +122,9 @@ def test_unknown_message_sids_are_ignored(aws, call_route, sender):
     params = {"MessageSid": "SM" + "0" * 32, "MessageStatus": "undelivered", "To": random_phone()}
     assert _post(call_route, params, _signed(params)).status == 204
     assert sender.sent == []
+
+
+def test_a_json_body_is_415(aws, call_route):
+    res = call_route("POST", "/v1/webhooks/twilio/status", body={"MessageSid": "SM1", "MessageStatus": "failed"})
+    assert res.status == 415
+    assert table_items() == []

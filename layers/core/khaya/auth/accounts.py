@@ -17,6 +17,7 @@ from typing import Any
 
 from khaya import db, errors
 from khaya.auth import otp, passwords, tokens
+from khaya.auth.jwt_keys import require_signing_key
 from khaya.db import keys
 from khaya.observability import logger, mask_phone, metric
 from khaya.phones import normalize_phone
@@ -189,6 +190,7 @@ def request_otp(phone_raw: str, purpose: str, *, source_ip: str) -> dict[str, An
 def verify(phone_raw: str, code: str, purpose: str) -> dict[str, Any]:
     """Check a signup/login code → a token pair. A signup code activates the account."""
     phone = normalize_phone(phone_raw)
+    require_signing_key()
     otp.verify_code(phone, purpose, code)
     user = _user_by_phone(phone)
     if user is None:
@@ -243,21 +245,34 @@ def _login_window(phone: str) -> tuple[keys.Key, int]:
 
 def login(phone_raw: str, password: str) -> dict[str, Any]:
     """Password login. 10 failures per phone in a 15-minute window → 429 until it ends.
-    The same scrypt work is done for unknown phones and accounts without a password."""
+    The same scrypt work is done for unknown phones and accounts without a password.
+
+    Each attempt takes a slot *before* the password is checked (an atomic conditional ADD),
+    and a success gives its slot back: concurrent guesses cannot get past the limit."""
     phone = normalize_phone(phone_raw)
+    require_signing_key()
     limit = _setting_int("LOGIN_FAILURES_PER_PHONE", 10)
     rl_key, window_end = _login_window(phone)
-    counter = db.get(*rl_key, consistent=True)
-    if counter and int(counter.get("count", 0)) >= limit:
+    try:
+        db.increment(
+            *rl_key,
+            "count",
+            limit=limit,
+            ttl=window_end + 60,
+            on_limit=errors.RateLimited(
+                "Too many failed logins; try again later.", retry_after=window_end - int(time.time())
+            ),
+        )
+    except errors.RateLimited:
         metric("Login", result="throttled", method="password")
-        raise errors.RateLimited("Too many failed logins; try again later.", retry_after=window_end - int(time.time()))
+        raise
     user = _user_by_phone(phone)
     stored = user.get("passwordHash") if user and user.get("status") in ("active", "suspended") else None
     if not passwords.verify_password(password, stored):
-        db.increment(*rl_key, "count", ttl=window_end + 60)
         metric("Login", result="failed", method="password")
         logger.info("login failed", extra={"phone": mask_phone(phone)})
         raise errors.Unauthorized("The phone number or password is wrong.", code="invalid_credentials")
+    db.increment(*rl_key, "count", by=-1)
     assert user is not None
     _require_active(user)
     if passwords.needs_rehash(str(stored)):
@@ -283,5 +298,5 @@ def reset_password(phone_raw: str, code: str, new_password: str) -> None:
         values={":active": "active"},
         on_fail=otp.invalid_code(),
     )
-    metric("PasswordReset")
+    metric("AccountChange", change="password_reset")
     logger.info("password reset; sessions revoked", extra={"userId": user["userId"]})

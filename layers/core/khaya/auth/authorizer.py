@@ -19,6 +19,7 @@ import time
 from typing import Any
 
 from khaya.auth.jwt_keys import InvalidToken, verify_access_token
+from khaya.errors import AppError
 
 _DENY: dict[str, Any] = {"isAuthorized": False}
 _users: dict[str, tuple[float, tuple[str, str, int] | None]] = {}
@@ -63,9 +64,13 @@ def _user_state(user_id: str) -> tuple[str, str, int] | None:
     return state
 
 
+_request_id: list[str | None] = [None]
+
+
 def _log(decision: str, reason: str) -> None:
     # One line, no token, no claims beyond the reason.
-    print(json.dumps({"level": "INFO", "message": "authorizer", "decision": decision, "reason": reason}))
+    line = {"level": "INFO", "message": "authorizer", "decision": decision, "reason": reason}
+    print(json.dumps({**line, "correlation_id": _request_id[0]}))
 
 
 def _bearer(event: dict[str, Any]) -> str | None:
@@ -82,6 +87,7 @@ def _bearer(event: dict[str, Any]) -> str | None:
 
 
 def authorize(event: dict[str, Any]) -> dict[str, Any]:
+    _request_id[0] = (event.get("requestContext") or {}).get("requestId")
     token = _bearer(event)
     if token is None:
         _log("deny", "no_bearer_token")
@@ -91,8 +97,15 @@ def authorize(event: dict[str, Any]) -> dict[str, Any]:
     except InvalidToken:
         _log("deny", "invalid_token")
         return _DENY
+    except AppError:  # the public keys cannot be read: fail closed
+        _log("deny", "keys_unavailable")
+        return _DENY
     user_id, role, version = str(claims["sub"]), str(claims["role"]), int(claims["tv"])
-    state = _user_state(user_id)
+    try:
+        state = _user_state(user_id)
+    except Exception:  # the table cannot be read: fail closed, never a 500 from the gateway
+        _log("deny", "user_lookup_failed")
+        return _DENY
     if state is None:
         _log("deny", "unknown_user")
         return _DENY

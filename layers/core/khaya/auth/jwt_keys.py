@@ -8,13 +8,14 @@ Two secrets, so that only the auth functions can sign:
   authorizer. During a rotation it holds the new and the previous key
   (``python -m khaya.cli rotate-jwt-key``), so tokens signed just before stay valid.
 
-This module imports only ``jwt`` (+ ``cryptography``), ``json`` and ``time``: the authorizer's
-cold start depends on it. Claims: ``iss``, ``aud``, ``sub``, ``role``, ``jti``, ``iat``, ``exp``
+Verification imports only ``cryptography`` (no pyjwt): the authorizer's cold start depends on
+it. Issuing uses pyjwt. Claims: ``iss``, ``aud``, ``sub``, ``role``, ``jti``, ``iat``, ``exp``
 and ``tv`` (the user's token version; bumping it kills every token of the user).
 """
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 import uuid
@@ -65,7 +66,17 @@ def _public_keys(*, fresh: bool = False) -> dict[str, Any]:
     raw = get_secret(name)
     found = _public.get(raw)
     if found is None:
-        found = {kid: load_pem_public_key(pem.encode()) for kid, pem in json.loads(raw)["keys"].items()}
+        try:
+            found = {kid: load_pem_public_key(pem.encode()) for kid, pem in json.loads(raw)["keys"].items()}
+        except (ValueError, KeyError, TypeError, AttributeError):
+            found = {}  # not set up yet (rotate-jwt-key never ran): no key, every token is denied
+        from cryptography.hazmat.primitives.asymmetric import ec
+
+        found = {
+            kid: key
+            for kid, key in found.items()
+            if isinstance(key, ec.EllipticCurvePublicKey) and key.curve.name == "secp256r1"
+        }
         _public.clear()
         _public[raw] = found
     return found
@@ -80,11 +91,23 @@ def _signing_key() -> tuple[str, Any]:
     raw = get_secret(settings().require("JWT_PRIVATE_KEY_SECRET_NAME"))
     found = _private.get(raw)
     if found is None:
-        doc = json.loads(raw)
-        found = (str(doc["kid"]), load_pem_private_key(doc["privateKey"].encode(), password=None))
+        try:
+            doc = json.loads(raw)
+            found = (str(doc["kid"]), load_pem_private_key(doc["privateKey"].encode(), password=None))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            from khaya.errors import ServiceUnavailable
+
+            # The stack's placeholder: the operator has not run `python -m khaya.cli rotate-jwt-key`.
+            raise ServiceUnavailable("Sign-in is not available right now.", code="signing_key_unavailable") from None
         _private.clear()
         _private[raw] = found
     return found  # type: ignore[no-any-return]
+
+
+def require_signing_key() -> None:
+    """503 now, before any state changes, if tokens cannot be signed (so no code or refresh
+    token is used up for a sign-in that cannot finish)."""
+    _signing_key()
 
 
 def issue_access_token(user_id: str, role: str, token_version: int) -> tuple[str, int]:
@@ -108,15 +131,35 @@ def issue_access_token(user_id: str, role: str, token_version: int) -> tuple[str
     return jwt.encode(claims, key, algorithm=ALGORITHM, headers={"kid": kid}), ttl
 
 
+def _b64url(part: str) -> bytes:
+    return base64.b64decode(part + "=" * (-len(part) % 4), altchars=b"-_", validate=True)
+
+
+def _int_claim(claims: dict[str, Any], name: str) -> int:
+    value = claims.get(name)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidToken()
+    return value
+
+
 def verify_access_token(token: str) -> dict[str, Any]:
     """The claims of a valid token; ``InvalidToken`` for anything else (alg none/HS*, unknown
-    kid, bad signature, expired, wrong iss/aud, missing claims, unknown role)."""
-    import jwt
+    kid, bad signature, expired, wrong iss/aud, missing claims, unknown role).
+
+    Verified with ``cryptography`` directly rather than pyjwt: pyjwt's import (x509, JWKS
+    client...) cost the authorizer ~40 ms of cold start. The rules are JWS compact + ES256
+    (RFC 7518 §3.4: a 64-byte R||S signature over ``header.payload``), nothing else accepted.
+    """
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 
     issuer, audience = _cfg()
     try:
-        header = jwt.get_unverified_header(token)
-        if header.get("alg") != ALGORITHM:
+        head_b64, body_b64, sig_b64 = token.split(".")
+        header = json.loads(_b64url(head_b64))
+        if not isinstance(header, dict) or header.get("alg") != ALGORITHM or "crit" in header:
             raise InvalidToken()
         kid = str(header.get("kid"))
         key = _public_keys().get(kid)
@@ -124,18 +167,27 @@ def verify_access_token(token: str) -> dict[str, Any]:
             key = _public_keys(fresh=True).get(kid)  # a key rotated in since we cached the set
         if key is None:
             raise InvalidToken()
-        claims: dict[str, Any] = jwt.decode(
-            token,
-            key,
-            algorithms=[ALGORITHM],
-            audience=audience,
-            issuer=issuer,
-            leeway=_LEEWAY_SECONDS,
-            options={"require": _REQUIRED},
-        )
-    except jwt.PyJWTError:
+        signature = _b64url(sig_b64)
+        if len(signature) != 64:
+            raise InvalidToken()
+        der = encode_dss_signature(int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big"))
+        key.verify(der, f"{head_b64}.{body_b64}".encode("ascii"), ec.ECDSA(hashes.SHA256()))
+        claims = json.loads(_b64url(body_b64))
+    except (ValueError, TypeError, UnicodeError, InvalidSignature):  # binascii.Error is a ValueError
         raise InvalidToken() from None
-    if claims.get("role") not in ROLES or not isinstance(claims.get("tv"), int) or not claims.get("sub"):
+    if not isinstance(claims, dict) or any(name not in claims for name in _REQUIRED):
+        raise InvalidToken()
+    now = time.time()
+    if _int_claim(claims, "exp") <= now - _LEEWAY_SECONDS or _int_claim(claims, "iat") > now + _LEEWAY_SECONDS:
+        raise InvalidToken()
+    if "nbf" in claims and _int_claim(claims, "nbf") > now + _LEEWAY_SECONDS:
+        raise InvalidToken()
+    aud = claims.get("aud")
+    if claims.get("iss") != issuer or not (aud == audience or (isinstance(aud, list) and audience in aud)):
+        raise InvalidToken()
+    _int_claim(claims, "tv")
+    sub, jti = claims.get("sub"), claims.get("jti")
+    if claims.get("role") not in ROLES or not isinstance(sub, str) or not sub or not isinstance(jti, str):
         raise InvalidToken()
     return claims
 

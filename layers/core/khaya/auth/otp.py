@@ -59,7 +59,7 @@ def invalid_code() -> errors.AppError:
 
 def message_ref(sid: str) -> keys.Key:
     """``TWMSG#<MessageSid> | TWMSG``: which OTP a Twilio message carried (for status callbacks)."""
-    return keys.Key(f"TWMSG#{sid}", "TWMSG")
+    return keys.twilio_message(sid)
 
 
 def _setting_int(name: str, default: int) -> int:
@@ -179,7 +179,7 @@ def issue_code(
         channel, sid, fallback_reason = _deliver(phone, code)
     except DeliveryFailed as exc:
         _drop(key.pk, code_hash)
-        metric("OtpSendFailed")
+        metric("OtpSendFailed", path="request")
         logger.warning("otp: every channel failed", extra={"phone": mask_phone(phone), "errorCode": exc.code})
         raise errors.ServiceUnavailable(
             "We could not send the code right now; try again shortly.", code="delivery_unavailable", retry_after=30
@@ -283,7 +283,7 @@ def handle_delivery_status(message_sid: str, status: str, error_code: str | None
         sid = sender().send_sms(phone, _otp_text(code), status_callback=settings().get("TWILIO_STATUS_CALLBACK_URL"))
     except DeliveryFailed as exc:
         _drop(otp_pk, code_hash)
-        metric("OtpSendFailed")
+        metric("OtpSendFailed", path="callback")
         logger.warning("otp: sms fallback failed", extra={"phone": mask_phone(phone), "errorCode": exc.code})
         return False
     with contextlib.suppress(errors.Conflict):

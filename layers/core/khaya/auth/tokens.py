@@ -24,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from khaya import db, errors
-from khaya.auth.jwt_keys import issue_access_token
+from khaya.auth.jwt_keys import issue_access_token, require_signing_key
 from khaya.db import keys
 from khaya.observability import logger, metric
 
@@ -129,6 +129,7 @@ def _lookup(refresh_token: str) -> tuple[str, dict[str, Any] | None]:
 
 def refresh(refresh_token: str) -> dict[str, Any]:
     """Rotate: the presented token becomes used, a new pair is returned (see module doc)."""
+    require_signing_key()
     now = int(time.time())
     token_hash, rt = _lookup(refresh_token)
     if rt is None or int(rt.get("expiresAt", 0)) <= now:
@@ -195,7 +196,7 @@ def logout(refresh_token: str) -> None:
     _, rt = _lookup(refresh_token)
     if rt is not None:
         revoke_family(str(rt["userId"]), str(rt["familyId"]), "logout")
-        metric("Logout")
+        metric("TokenRefresh", result="logout")
 
 
 def revoke_all_sessions_actions(user_id: str) -> list[db.TxAction]:

@@ -23,6 +23,8 @@ Access patterns (``pk | sk`` on the table; ``gsiN: pk | sk`` on an index):
 - refresh token: ``RT#<hash> | RT`` (get by the token's hash)
 - refresh-token family: ``USER#<id> | RTF#<family>`` (sk_prefix ``RTF#`` to revoke all)
 - rate limit window: ``RL#<scope>#<key>#<window> | RL`` (increment with limit, ``ttl``)
+- Twilio message → the OTP it carried: ``TWMSG#<MessageSid> | TWMSG`` (get, for status callbacks; ``ttl``)
+- local outbox (local stage only): ``OUTBOX#<e164> | MSG#<time>#<sid>`` (newest first, ``ttl``)
 - conversation: ``CONV#<id> | META``; its messages ``CONV#<id> | MSG#<ulid>`` (sk_prefix ``MSG#``)
 - notifications of a user: ``USER#<id> | NOTIF#<ulid>`` (sk_prefix ``NOTIF#``, ``ttl``)
 
@@ -162,6 +164,14 @@ def refresh_family(user_id: str, family_id: str) -> Key:
 
 def rate_limit(scope: str, key: str, window: str | int) -> Key:
     return Key(f"RL#{_join(scope, key, str(window))}", "RL")
+
+
+def twilio_message(message_sid: str) -> Key:
+    return Key(f"TWMSG#{_p(message_sid)}", "TWMSG")
+
+
+def outbox_pk(e164: str) -> str:
+    return f"OUTBOX#{_p(e164)}"
 
 
 # ---------------------------------------------------------------- messaging

@@ -24,17 +24,13 @@ from khaya.messaging import DeliveryFailed
 _KEEP_SECONDS = 86400
 
 
-def outbox_pk(to: str) -> str:
-    return f"OUTBOX#{to}"
-
-
 class OutboxSender:
     def _write(self, to: str, channel: str, text: str, extra: Mapping[str, Any]) -> str:
         sid = "SM" + secrets.token_hex(16)
         now = time.time()
         db.put(
             {
-                **keys.Key(outbox_pk(to), f"MSG#{int(now * 1_000_000):020d}#{sid}").item(),
+                **keys.Key(keys.outbox_pk(to), f"MSG#{int(now * 1_000_000):020d}#{sid}").item(),
                 "to": to,
                 "channel": channel,
                 "text": text,
@@ -63,5 +59,5 @@ class OutboxSender:
 
 def list_messages(to: str, limit: int = 20) -> list[dict[str, Any]]:
     """The messages sent to ``to`` (E.164), newest first."""
-    page = db.query(outbox_pk(to), sk_prefix="MSG#", limit=limit, scope=f"outbox:{to}")
+    page = db.query(keys.outbox_pk(to), sk_prefix="MSG#", limit=limit, scope=f"outbox:{to}")
     return [{k: v for k, v in i.items() if k not in ("pk", "sk", "ttl")} for i in page.items]

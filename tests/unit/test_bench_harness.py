@@ -1,0 +1,53 @@
+"""The benchmark harness counts what it claims to count (fast, in-process, moto)."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from typing import Any
+
+from bench.child import CallCounter
+from local.events import LambdaContext, http_event
+from local.loader import function_by_id, load_handler
+
+BARE = Path(__file__).resolve().parents[2] / "bench" / "bare" / "bare_handler.py"
+
+
+def _load_bare(name: str) -> Any:
+    spec = importlib.util.spec_from_file_location(name, BARE)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_health_makes_exactly_one_getitem_and_the_bare_twin_replays_it(aws, tmp_path, monkeypatch):
+    # Given the health function and the call counter hooked on every new botocore client
+    handler = load_handler(function_by_id("GetHealthFunction"))
+    event = http_event("GET", "/v1/health")
+
+    # When it serves one request while counted
+    with CallCounter() as counter:
+        result = handler(event, LambdaContext("GetHealthFunction"))
+
+    # Then the harness sees exactly one DynamoDB GetItem on the table, and no Scan
+    assert result["statusCode"] == 200
+    assert counter.operations == ["GetItem"]
+    assert counter.calls[0]["params"]["TableName"] == "khaya-test"
+
+    # Given those calls written as the bare handler's replay file
+    replay = tmp_path / "health.replay.json"
+    replay.write_text(json.dumps([{"method": "get_item", "params": c["params"]} for c in counter.calls]))
+    monkeypatch.setenv("BENCH_REPLAY", str(replay))
+
+    # When the bare handler (boto3 only) is loaded and serves the same event, counted
+    with CallCounter() as bare_counter:
+        bare = _load_bare("_bench_bare_health")
+        bare_result = bare.handler(event, None)
+
+    # Then it made the very same DynamoDB calls and answered like API Gateway expects
+    assert bare_counter.operations == ["GetItem"]
+    assert bare_counter.calls[0]["params"] == counter.calls[0]["params"]
+    assert bare_result["statusCode"] == 200
+    assert json.loads(bare_result["body"]) == {"status": "ok"}
