@@ -150,3 +150,207 @@ def _login(ctx: Context) -> dict[str, Any]:
 # LogoutFunction, TwilioStatusFunction serve their committed events: the first run takes the real
 # path where the event allows it, repeats measure the guarded path (409 taken phone, 429 resend
 # gate, 400 unknown code, 401 unknown refresh token or unsigned callback).
+
+
+# ---------------------------------------------------------------- marketplace
+# List routes are seeded with 25 items so a page of 20 is full and carries a cursor: the
+# DynamoDB-calls column is then what a real page costs (the target is <= 2 per request).
+M_CLIENT = "01BENCHCLIENT0000000000000"
+M_WORKER = "01BENCHWORKER0000000000000"
+M_JOB = "01BENCHJOB0000000000000000"
+M_CONV = f"{M_JOB}.{M_WORKER}"
+
+
+def _job_summary(i: int) -> dict[str, Any]:
+    return {
+        "id": f"01BENCHJOB{i:016d}",
+        "clientId": M_CLIENT,
+        "title": f"Bench job {i}",
+        "category": "plumbing",
+        "city": "cape-town",
+        "cityName": "Cape Town",
+        "budget": {"amount": 80000, "currency": "ZAR"},
+        "status": "open",
+        "createdAt": f"2026-11-21T00:00:{i:02d}.000Z",
+    }
+
+
+def _seed_market(ctx: Context) -> None:
+    for i in range(25):
+        job = _job_summary(i)
+        sk = f"{job['createdAt']}#{job['id']}"
+        for pk in (
+            "JOBS#open#cat#plumbing#city#cape-town",
+            "JOBS#open#cat#plumbing",
+            "JOBS#open#city#cape-town",
+            "JOBS#open",
+        ):
+            ctx.put({"pk": pk, "sk": sk, "type": "jobIndex", **job})
+        ctx.put(
+            {
+                "pk": f"JOB#{job['id']}",
+                "sk": "META",
+                "type": "job",
+                **job,
+                "description": "d",
+                "version": 1,
+                "updatedAt": job["createdAt"],
+                "gsi1pk": f"USER#{M_CLIENT}",
+                "gsi1sk": f"JOB#{sk}",
+            }
+        )
+        worker = f"01BENCHWORKER{i:013d}" if i else M_WORKER
+        ctx.put(
+            {
+                "pk": f"JOB#{M_JOB}",
+                "sk": f"BID#{worker}",
+                "type": "bid",
+                "id": f"{M_JOB}.{worker}",
+                "jobId": M_JOB,
+                "jobTitle": "Bench job",
+                "workerId": worker,
+                "clientId": M_CLIENT,
+                "amount": {"amount": 75000, "currency": "ZAR"},
+                "message": "m",
+                "etaDays": 1,
+                "status": "pending",
+                "createdAt": job["createdAt"],
+                "updatedAt": job["createdAt"],
+                "version": 1,
+            }
+        )
+        ctx.put(
+            {
+                "pk": f"JOB#{job['id']}",
+                "sk": f"BID#{M_WORKER}",
+                "type": "bid",
+                "id": f"{job['id']}.{M_WORKER}",
+                "jobId": job["id"],
+                "jobTitle": job["title"],
+                "workerId": M_WORKER,
+                "clientId": M_CLIENT,
+                "amount": {"amount": 75000, "currency": "ZAR"},
+                "message": "m",
+                "etaDays": 1,
+                "status": "pending",
+                "createdAt": job["createdAt"],
+                "updatedAt": job["createdAt"],
+                "version": 1,
+                "gsi1pk": f"USER#{M_WORKER}",
+                "gsi1sk": f"BID#{job['createdAt']}#{job['id']}",
+            }
+        )
+        ctx.put(
+            {
+                "pk": f"CONV#{M_CONV}",
+                "sk": f"MSG#01BENCHMSG{i:016d}",
+                "type": "message",
+                "id": f"01BENCHMSG{i:016d}",
+                "conversationId": M_CONV,
+                "senderId": M_CLIENT,
+                "recipientId": M_WORKER,
+                "text": "hello",
+                "createdAt": job["createdAt"],
+            }
+        )
+        conv_id = f"01BENCHJOB{i:016d}.{M_WORKER}"
+        ctx.put(
+            {
+                "pk": f"USER#{M_CLIENT}",
+                "sk": f"CONV#{conv_id}",
+                "type": "conversationIndex",
+                "id": conv_id,
+                "jobId": job["id"],
+                "jobTitle": job["title"],
+                "clientId": M_CLIENT,
+                "workerId": M_WORKER,
+                "createdAt": job["createdAt"],
+                "lastActivityAt": job["createdAt"],
+                "gsi1pk": f"USER#{M_CLIENT}",
+                "gsi1sk": f"CONV#{job['createdAt']}#{conv_id}",
+            }
+        )
+        nid = f"{_ulid_now()}{i:016d}"[:26]
+        ctx.put(
+            {
+                "pk": f"USER#{M_CLIENT}",
+                "sk": f"NOTIF#{nid}",
+                "gsi2pk": f"UNREAD#{M_CLIENT}",
+                "gsi2sk": f"NOTIF#{nid}",
+                "type": "notification",
+                "id": nid,
+                "kind": "bid_received",
+                "title": "New bid",
+                "body": "b",
+                "data": {},
+                "read": False,
+                "createdAt": job["createdAt"],
+                "ttl": 4102444800,
+            }
+        )
+    ctx.put(
+        {
+            "pk": f"CONV#{M_CONV}",
+            "sk": "META",
+            "type": "conversation",
+            "id": M_CONV,
+            "jobId": M_JOB,
+            "jobTitle": "Bench job",
+            "clientId": M_CLIENT,
+            "workerId": M_WORKER,
+            "createdAt": "2026-11-21T00:00:00.000Z",
+            "lastActivityAt": "2026-11-21T00:00:24.000Z",
+        }
+    )
+    ctx.put(
+        {
+            **_job_summary(99),
+            "pk": f"JOB#{M_JOB}",
+            "sk": "META",
+            "type": "job",
+            "id": M_JOB,
+            "description": "d",
+            "version": 1,
+            "updatedAt": "2026-11-21T00:00:00.000Z",
+        }
+    )
+
+
+def _ulid_now() -> str:
+    from khaya.ids import new_id
+
+    return new_id()[:10]
+
+
+_MARKET_LISTS = {
+    "ListJobsFunction": ("/v1/jobs", "/v1/jobs", "category=plumbing&city=cape-town", M_CLIENT, "client"),
+    "ListMyJobsFunction": ("/v1/me/jobs", "/v1/me/jobs", "", M_CLIENT, "client"),
+    "ListJobBidsFunction": (f"/v1/jobs/{M_JOB}/bids", "/v1/jobs/{id}/bids", "", M_CLIENT, "client"),
+    "ListMyBidsFunction": ("/v1/me/bids", "/v1/me/bids", "", M_WORKER, "worker"),
+    "ListConversationsFunction": ("/v1/conversations", "/v1/conversations", "", M_CLIENT, "client"),
+    "ListMessagesFunction": (
+        f"/v1/conversations/{M_CONV}/messages",
+        "/v1/conversations/{id}/messages",
+        "",
+        M_CLIENT,
+        "client",
+    ),
+    "ListNotificationsFunction": ("/v1/me/notifications", "/v1/me/notifications", "unread=true", M_CLIENT, "client"),
+}
+_market_seeded: list[bool] = []
+
+
+def _market_list(logical_id: str) -> Scenario:
+    path, route, query, user, role = _MARKET_LISTS[logical_id]
+
+    def run(ctx: Context) -> dict[str, Any]:
+        if not _market_seeded:
+            _seed_market(ctx)
+            _market_seeded.append(True)
+        return ctx.http_event("GET", path, route_path=route, query=query, authorizer={"userId": user, "role": role})
+
+    return run
+
+
+for _lid in _MARKET_LISTS:
+    scenario(_lid)(_market_list(_lid))

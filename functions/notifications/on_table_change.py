@@ -4,11 +4,7 @@ closing the pending bids of jobs that left ``open``. Reports partial batch failu
 from typing import Any
 
 from khaya.notifications import process_stream
-from khaya.observability import flush_metrics
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str]]]:
-    try:
-        return {"batchItemFailures": process_stream(event.get("Records") or [])}
-    finally:
-        flush_metrics()
+    return {"batchItemFailures": process_stream(event.get("Records") or [])}

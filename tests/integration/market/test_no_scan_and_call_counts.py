@@ -11,12 +11,11 @@ from tests.support.no_scan import take_seen
 
 
 def test_the_suite_wide_guard_sees_a_scan(aws):
-    import boto3
-
     from khaya.config import settings
+    from khaya.db.table import _call
 
-    # When anything scans the table during a test
-    boto3.client("dynamodb").scan(TableName=settings().table_name)
+    # When code under test scans the table during a test
+    _call("scan", TableName=settings().table_name)
     # Then the guard has seen it (and, left in place, would fail this test at teardown)
     assert take_seen() == ["dynamodb.Scan"]
 
