@@ -115,31 +115,30 @@ def create_bid(worker_id: str, job_id: str, data: dict[str, Any]) -> Bid:
         "version": 1,
         **bid,
     }
-    db.transact(
-        [
-            db.tx_check(
-                *keys.job(job_id),
-                condition="#s = :open",
-                names={"#s": "status"},
-                values={":open": "open"},
-                on_fail=Conflict("The job is no longer open.", code="job_not_open"),
-            ),
-            db.tx_put(
-                item,
-                condition="attribute_not_exists(pk) OR #s = :withdrawn",
-                names={"#s": "status"},
-                values={":withdrawn": "withdrawn"},
-                on_fail=Conflict("You already have a bid on this job.", code="duplicate_bid"),
-            ),
-            db.tx_increment(
-                mk.user_pk(worker_id),
-                mk.USAGE,
-                "liveBids",
-                limit=limit,
-                on_limit=job_service.plan_limit("live bids", limit) if limit is not None else None,
-            ),
-        ]
-    )
+    actions = [
+        db.tx_check(
+            *keys.job(job_id),
+            condition="#s = :open",
+            names={"#s": "status"},
+            values={":open": "open"},
+            on_fail=Conflict("The job is no longer open.", code="job_not_open"),
+        ),
+        db.tx_put(
+            item,
+            condition="attribute_not_exists(pk) OR #s = :withdrawn",
+            names={"#s": "status"},
+            values={":withdrawn": "withdrawn"},
+            on_fail=Conflict("You already have a bid on this job.", code="duplicate_bid"),
+        ),
+        db.tx_increment(
+            mk.user_pk(worker_id),
+            mk.USAGE,
+            "liveBids",
+            limit=limit,
+            on_limit=job_service.plan_limit("live bids", limit) if limit is not None else None,
+        ),
+    ]
+    transact_retrying(lambda: actions)
     return Bid.model_validate(bid)
 
 
@@ -245,17 +244,16 @@ def reject_bid(client_id: str, bid_id: str) -> Bid:
         raise not_found()
     if bid["status"] != "pending":
         raise not_pending(bid["status"])
-    db.transact(
-        [
-            _bid_update(
-                bid,
-                "rejected",
-                Conflict("The bid is no longer pending.", code="bid_not_pending"),
-                closedReason="rejected_by_client",
-            ),
-            job_service.usage_add(bid["workerId"], "liveBids", -1),
-        ]
-    )
+    actions = [
+        _bid_update(
+            bid,
+            "rejected",
+            Conflict("The bid is no longer pending.", code="bid_not_pending"),
+            closedReason="rejected_by_client",
+        ),
+        job_service.usage_add(bid["workerId"], "liveBids", -1),
+    ]
+    transact_retrying(lambda: actions)
     return Bid.model_validate({**bid, "status": "rejected", "closedReason": "rejected_by_client"})
 
 
@@ -265,10 +263,9 @@ def withdraw_bid(worker_id: str, bid_id: str) -> Bid:
         raise not_found()
     if bid["status"] != "pending":
         raise not_pending(bid["status"])
-    db.transact(
-        [
-            _bid_update(bid, "withdrawn", Conflict("The bid is no longer pending.", code="bid_not_pending")),
-            job_service.usage_add(worker_id, "liveBids", -1),
-        ]
-    )
+    actions = [
+        _bid_update(bid, "withdrawn", Conflict("The bid is no longer pending.", code="bid_not_pending")),
+        job_service.usage_add(worker_id, "liveBids", -1),
+    ]
+    transact_retrying(lambda: actions)
     return Bid.model_validate({**bid, "status": "withdrawn"})

@@ -43,13 +43,17 @@ def transact_retrying(build: Callable[[], list[TxAction]], attempts: int = 4) ->
     can recover from (``Retry`` from a stale read, or DynamoDB's TransactionConflict).
 
     Conditions that express a real state (a job no longer open, a limit reached) raise their
-    own error straight away.
+    own error straight away. Each attempt carries its own ``ClientRequestToken``, so when
+    botocore resends an attempt whose answer was lost (a timeout), DynamoDB answers with the
+    first outcome instead of applying it again or failing the winner's condition.
     """
+    import uuid
+
     from khaya import db
 
     for attempt in range(attempts):
         try:
-            db.transact(build())
+            db.transact(build(), token=uuid.uuid4().hex)
             return
         except Conflict as exc:
             if exc.code != CONCURRENT_CHANGE or attempt == attempts - 1:
