@@ -164,7 +164,7 @@ def list_job_bids(who: Caller, job_id: str, *, limit: int = 20, cursor: str | No
             cursor=cursor,
             scope=f"jobbids:{job_id}",
         )
-        return BidPage.model_validate({"items": page.items, "next_cursor": page.next_cursor})
+        return BidPage.of(page)
     if who.role == "worker":
         own = db.get(*keys.bid(job_id, who.user_id))
         return BidPage.model_validate({"items": [own] if own else [], "next_cursor": None})
@@ -180,7 +180,7 @@ def list_my_bids(worker_id: str, *, limit: int = 20, cursor: str | None) -> BidP
         cursor=cursor,
         scope=f"mybids:{worker_id}",
     )
-    return BidPage.model_validate({"items": page.items, "next_cursor": page.next_cursor})
+    return BidPage.of(page)
 
 
 # ---------------------------------------------------------------- decide

@@ -136,7 +136,7 @@ def list_conversations(user_id: str, *, limit: int = 20, cursor: str | None) -> 
         cursor=cursor,
         scope=f"convs:{user_id}",
     )
-    return ConversationPage.model_validate({"items": page.items, "next_cursor": page.next_cursor})
+    return ConversationPage.of(page)
 
 
 def list_messages(who: Caller, conversation_id: str, *, limit: int = 20, cursor: str | None) -> MessagePage:

@@ -26,7 +26,6 @@ from khaya.market_base import CamelModel, Page, Retry, transact_retrying
 from khaya.money import Money
 
 Status = Literal["open", "assigned", "funded", "completed", "paid_out", "cancelled"]
-STATUSES: tuple[str, ...] = ("open", "assigned", "funded", "completed", "paid_out", "cancelled")
 
 # Pending bids closed inside the accept/cancel transaction (2 actions each: the bid and its
 # worker's counter). Any beyond are closed right after by the stream consumer
@@ -134,7 +133,7 @@ def list_jobs(
     """Newest first, one Query of one list partition whatever the filters."""
     pk = mk.job_list_pk(status, category, city)
     page = db.query(pk, limit=limit, cursor=cursor, scope=f"jobs:{pk}")
-    return JobPage.model_validate({"items": page.items, "next_cursor": page.next_cursor})
+    return JobPage.of(page)
 
 
 def list_my_jobs(client_id: str, *, limit: int = 20, cursor: str | None) -> JobPage:
@@ -146,7 +145,7 @@ def list_my_jobs(client_id: str, *, limit: int = 20, cursor: str | None) -> JobP
         cursor=cursor,
         scope=f"myjobs:{client_id}",
     )
-    return JobPage.model_validate({"items": page.items, "next_cursor": page.next_cursor})
+    return JobPage.of(page)
 
 
 # ---------------------------------------------------------------- writes

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
@@ -29,6 +29,11 @@ class CamelModel(BaseModel):
 class Page(CamelModel, Generic[T]):  # noqa: UP046 - pydantic generic model
     items: list[T]
     next_cursor: str | None = None
+
+    @classmethod
+    def of(cls, page: Any) -> Self:
+        """A ``db.Page`` (items as stored) as this API list."""
+        return cls.model_validate({"items": page.items, "next_cursor": page.next_cursor})
 
 
 class Retry(Conflict):
@@ -59,8 +64,3 @@ def transact_retrying(build: Callable[[], list[TxAction]], attempts: int = 4) ->
             if exc.code != CONCURRENT_CHANGE or attempt == attempts - 1:
                 raise
         time.sleep(random.uniform(0.005, 0.03 * 2**attempt))
-
-
-def page_of(model: type[Any], page: Any) -> dict[str, Any]:
-    """A ``db.Page`` as the API list shape ``{"items": [...], "nextCursor": ...}``."""
-    return {"items": [model.model_validate(i) for i in page.items], "next_cursor": page.next_cursor}

@@ -34,9 +34,9 @@ the expected rate (far below 1 000 writes/s); shard it by a suffix if that ever 
 
 from __future__ import annotations
 
-from khaya.db.keys import job_pk, user_pk
+from khaya.db.keys import user_pk
 
-__all__ = ["job_pk", "user_pk"]  # re-exported: the marketplace builds on khaya.db.keys
+__all__ = ["user_pk"]  # re-exported: the marketplace keys build on khaya.db.keys
 
 USAGE = "USAGE"
 WORKER = "WORKER"

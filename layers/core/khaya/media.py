@@ -12,7 +12,6 @@ IMAGE_TYPES: dict[str, str] = {"image/jpeg": "jpg", "image/png": "png", "image/w
 ATTACHMENT_TYPES: dict[str, str] = {**IMAGE_TYPES, "application/pdf": "pdf"}
 UPLOAD_SECONDS = 600
 DOWNLOAD_SECONDS = 900
-MB = 1024 * 1024
 
 
 def _bucket() -> str:

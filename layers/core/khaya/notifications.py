@@ -106,7 +106,7 @@ def list_notifications(user_id: str, *, unread: bool, limit: int = 20, cursor: s
             cursor=cursor,
             scope=f"notifs:{user_id}",
         )
-    return NotificationPage.model_validate({"items": page.items, "next_cursor": page.next_cursor})
+    return NotificationPage.of(page)
 
 
 def _mark_read(user_id: str, notification_id: str) -> None:
