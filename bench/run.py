@@ -218,11 +218,11 @@ class Moto:
     def __init__(self) -> None:
         import logging
 
-        from moto.server import ThreadedMotoServer
+        from local.moto_server import AtomicMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log line per request
 
-        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.server = AtomicMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
 
     def __enter__(self) -> str:
         self.server.start()
