@@ -17,10 +17,10 @@ from __future__ import annotations
 from typing import Any
 
 from khaya import db, errors
-from khaya.auth.accounts import now_iso
 from khaya.auth.otp import PURPOSES, message_ref
 from khaya.auth.tokens import public_user
 from khaya.db import keys
+from khaya.ids import now_iso
 from khaya.observability import logger, metric
 
 ERASED_NAME = "Deleted user"

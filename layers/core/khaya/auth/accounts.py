@@ -12,35 +12,24 @@ from __future__ import annotations
 import contextlib
 import secrets
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 from khaya import db, errors
 from khaya.auth import otp, passwords, tokens
 from khaya.auth.jwt_keys import require_signing_key
 from khaya.db import keys
+from khaya.ids import new_id, now_iso
 from khaya.observability import logger, mask_phone, metric
 from khaya.phones import normalize_phone
 
 ROLES_AT_SIGNUP = ("client", "worker")
 _REFCODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 _REFCODE_LENGTH = 8
-_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 _LOGIN_WINDOW_SECONDS = 900
-
-
-def new_id() -> str:
-    """A ULID: 48-bit millisecond time + 80 random bits, Crockford base32 (sortable by time)."""
-    value = (int(time.time() * 1000) << 80) | secrets.randbits(80)
-    return "".join(_CROCKFORD[(value >> shift) & 31] for shift in range(125, -1, -5))
 
 
 def new_referral_code() -> str:
     return "".join(secrets.choice(_REFCODE_ALPHABET) for _ in range(_REFCODE_LENGTH))
-
-
-def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _setting_int(name: str, default: int) -> int:
