@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import json
 import re
-import time
-import uuid
 
 import jwt
 import pytest
 import requests
 
-from tests.support.identity import latest_code_http, random_phone, signup_and_login
+from tests.support.identity import latest_code_http, random_phone, signup_and_login, token_claims
 
 pytestmark = pytest.mark.e2e
 
@@ -74,17 +72,8 @@ def _forged(kind: str, user: dict, gateway) -> str:
     from khaya.auth.jwt_keys import new_key_pair
 
     kid, pem = _signing_key(gateway)
-    now = int(time.time())
-    claims = {
-        "iss": "khaya-local",
-        "aud": "khaya-api",
-        "sub": user["user"]["userId"],
-        "role": user["user"]["role"],
-        "tv": 0,
-        "jti": uuid.uuid4().hex,
-        "iat": now,
-        "exp": now + 600,
-    }
+    claims = token_claims(user)
+    now = claims["iat"]
     if kind == "control":
         return jwt.encode(claims, pem, algorithm="ES256", headers={"kid": kid})
     if kind == "alg_none":

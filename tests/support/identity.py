@@ -185,3 +185,24 @@ class FakeSender:
         assert mine, "no message sent"
         last = mine[-1]
         return str(last["variables"]["1"]) if last["channel"] == "whatsapp" else code_from_text(last["text"])
+
+
+def token_claims(user: dict[str, Any], **over: Any) -> dict[str, Any]:
+    """The claims of a valid local access token for ``user`` (as from signup_and_login);
+    ``over`` replaces claims, and a ``None`` value drops one (to forge tokens in tests)."""
+    import time
+    import uuid
+
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "iss": "khaya-local",
+        "aud": "khaya-api",
+        "sub": user["user"]["userId"],
+        "role": user["user"]["role"],
+        "tv": 0,
+        "jti": uuid.uuid4().hex,
+        "iat": now,
+        "exp": now + 600,
+    }
+    claims.update(over)
+    return {k: v for k, v in claims.items() if v is not None}

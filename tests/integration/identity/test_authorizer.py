@@ -2,7 +2,6 @@
 
 import json
 import time
-import uuid
 
 import jwt
 import pytest
@@ -11,7 +10,7 @@ from khaya.auth.jwt_keys import new_key_pair
 from local.cfn import functions
 from local.events import LambdaContext, authorizer_event
 from local.loader import load_handler
-from tests.support.identity import signup_and_login_in_process
+from tests.support.identity import signup_and_login_in_process, token_claims
 
 
 def _authorize(token: str | None, scheme: str = "Bearer"):
@@ -30,19 +29,7 @@ def _private_key():
 
 
 def _claims(user, **over):
-    now = int(time.time())
-    claims = {
-        "iss": "khaya-local",
-        "aud": "khaya-api",
-        "sub": user["user"]["userId"],
-        "role": user["user"]["role"],
-        "tv": 0,
-        "jti": uuid.uuid4().hex,
-        "iat": now,
-        "exp": now + 600,
-    }
-    claims.update(over)
-    return {k: v for k, v in claims.items() if v is not None}
+    return token_claims(user, **over)
 
 
 def test_a_valid_token_passes_with_user_id_and_role(aws, call_route):
