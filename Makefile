@@ -13,7 +13,7 @@ export PYTHONDONTWRITEBYTECODE := 1
 
 help:
 	@echo "make run       serve the whole API on http://127.0.0.1:$(PORT) (no Docker, no AWS)"
-	@echo "make test      ruff, mypy on the layer, pytest (unit, integration on moto, e2e over HTTP)"
+	@echo "make test      ruff, import contracts, mypy on the layer, pytest (unit, integration on moto, e2e over HTTP)"
 	@echo "make bench     cold start, warm latency, DynamoDB calls and artifact size per function"
 	@echo "make openapi   regenerate layers/core/khaya/openapi.json from the function modules"
 	@echo "make validate  sam validate --lint;  make build  sam build (no Docker)"
@@ -32,6 +32,7 @@ run: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 typecheck: venv
 	$(VENV)/bin/mypy

@@ -140,7 +140,7 @@ def _update_me(ctx: Context) -> dict[str, Any]:
 @scenario("LoginFunction")
 def _login(ctx: Context) -> dict[str, Any]:
     # The right password every time: one scrypt (N=2^17) per request, the real cost of a login.
-    from khaya.auth.passwords import hash_password
+    from khaya.identity.passwords import hash_password
 
     _seed_user(ctx, password_hash=hash_password("bench password 123"))
     return ctx.http_event("POST", "/v1/auth/login", body={"phone": BENCH_PHONE, "password": "bench password 123"})

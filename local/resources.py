@@ -25,7 +25,7 @@ def _jwt_private_key() -> str:
     """A fresh ES256 signing key; the public-key secret below is generated from the same pair."""
     import json
 
-    from khaya.auth.jwt_keys import new_key_pair
+    from khaya.identity.jwt_keys import new_key_pair
 
     _jwt_pair[:] = [new_key_pair()]
     kid, private_pem, _ = _jwt_pair[0]

@@ -1,12 +1,12 @@
 """Lambda authorizer for the HTTP API (REQUEST, payload 2.0, simple responses).
 
-Verifies the access token and the user's state; see ``khaya.auth.authorizer``. Kept free of
+Verifies the access token and the user's state; see ``khaya.identity.authorizer``. Kept free of
 pydantic and Powertools: its cold start is on the path of every first request.
 """
 
 from typing import Any
 
-from khaya.auth.authorizer import authorize
+from khaya.identity.authorizer import authorize
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:

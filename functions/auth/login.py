@@ -4,9 +4,10 @@ from typing import Annotated
 
 from pydantic import Field
 
-from khaya.auth.accounts import login as login_service
-from khaya.auth.models import ApiModel, Phone, TokensOut
+from khaya.api import ApiModel
 from khaya.http import Router, make_handler
+from khaya.identity.accounts import login as login_service
+from khaya.identity.models import Phone, TokensOut
 
 router = Router()
 

@@ -2,9 +2,9 @@
 
 from pydantic import Field
 
-from khaya.auth.models import ApiModel
-from khaya.auth.tokens import logout as logout_service
+from khaya.api import ApiModel
 from khaya.http import Router, make_handler, no_content
+from khaya.identity.tokens import logout as logout_service
 
 router = Router()
 

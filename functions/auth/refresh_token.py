@@ -2,9 +2,10 @@
 
 from pydantic import Field
 
-from khaya.auth.models import ApiModel, TokensOut
-from khaya.auth.tokens import refresh
+from khaya.api import ApiModel
 from khaya.http import Router, make_handler
+from khaya.identity.models import TokensOut
+from khaya.identity.tokens import refresh
 
 router = Router()
 

@@ -2,9 +2,10 @@
 
 from typing import Annotated, Literal
 
-from khaya.auth.accounts import request_otp as request_otp_service
-from khaya.auth.models import ApiModel, OtpOut, Phone
+from khaya.api import ApiModel
 from khaya.http import Router, make_handler
+from khaya.identity.accounts import request_otp as request_otp_service
+from khaya.identity.models import OtpOut, Phone
 
 router = Router()
 

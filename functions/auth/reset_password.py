@@ -4,9 +4,10 @@ from typing import Annotated
 
 from pydantic import Field
 
-from khaya.auth.accounts import reset_password as reset_service
-from khaya.auth.models import ApiModel, Code, Phone
+from khaya.api import ApiModel
 from khaya.http import Router, make_handler, no_content
+from khaya.identity.accounts import reset_password as reset_service
+from khaya.identity.models import Code, Phone
 
 router = Router()
 

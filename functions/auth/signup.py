@@ -4,9 +4,10 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from khaya.auth.accounts import signup as signup_service
-from khaya.auth.models import ApiModel, OtpOut, Phone
+from khaya.api import ApiModel
 from khaya.http import Router, make_handler
+from khaya.identity.accounts import signup as signup_service
+from khaya.identity.models import OtpOut, Phone
 
 router = Router()
 

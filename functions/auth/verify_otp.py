@@ -2,9 +2,10 @@
 
 from typing import Annotated, Literal
 
-from khaya.auth.accounts import verify
-from khaya.auth.models import ApiModel, Code, Phone, TokensOut
+from khaya.api import ApiModel
 from khaya.http import Router, make_handler
+from khaya.identity.accounts import verify
+from khaya.identity.models import Code, Phone, TokensOut
 
 router = Router()
 

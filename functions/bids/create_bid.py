@@ -5,15 +5,15 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import ConfigDict, Field
 
-from khaya import bids
+from khaya.api import ApiModel
 from khaya.http import Router, make_handler, require_role
-from khaya.market_base import CamelModel
+from khaya.market import bids
 from khaya.money import Money
 
 router = Router()
 
 
-class BidIn(CamelModel):
+class BidIn(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     amount: Money

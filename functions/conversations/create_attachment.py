@@ -5,21 +5,21 @@ from typing import Annotated, Literal
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import ConfigDict
 
-from khaya import conversations
+from khaya.api import ApiModel
 from khaya.http import Router, caller, make_handler
-from khaya.market_base import CamelModel
-from khaya.workers import Upload
+from khaya.market import conversations
+from khaya.market.workers import Upload
 
 router = Router()
 
 
-class AttachmentIn(CamelModel):
+class AttachmentIn(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     content_type: Literal["image/jpeg", "image/png", "image/webp", "application/pdf"]
 
 
-class AttachmentOut(CamelModel):
+class AttachmentOut(ApiModel):
     attachment_key: str
     upload: Upload
 

@@ -2,14 +2,14 @@
 
 from pydantic import ConfigDict, Field
 
-from khaya import conversations
+from khaya.api import ApiModel
 from khaya.http import Router, caller, make_handler
-from khaya.market_base import CamelModel
+from khaya.market import conversations
 
 router = Router()
 
 
-class ConversationIn(CamelModel):
+class ConversationIn(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     job_id: str = Field(min_length=1, max_length=64)

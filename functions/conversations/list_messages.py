@@ -4,8 +4,8 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 
-from khaya import conversations
 from khaya.http import Router, caller, make_handler
+from khaya.market import conversations
 
 router = Router()
 

@@ -5,14 +5,14 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import ConfigDict, Field
 
-from khaya import conversations
+from khaya.api import ApiModel
 from khaya.http import Router, caller, make_handler
-from khaya.market_base import CamelModel
+from khaya.market import conversations
 
 router = Router()
 
 
-class MessageIn(CamelModel):
+class MessageIn(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1, max_length=conversations.MAX_TEXT)

@@ -4,17 +4,17 @@ from datetime import date
 
 from pydantic import ConfigDict, Field, field_validator
 
-from khaya import jobs
-from khaya.catalog import Category, CityText
+from khaya.api import ApiModel
 from khaya.http import Router, make_handler, require_role
 from khaya.ids import now_iso
-from khaya.market_base import CamelModel
+from khaya.market import jobs
+from khaya.market.catalog import Category, CityText
 from khaya.money import Money
 
 router = Router()
 
 
-class JobIn(CamelModel):
+class JobIn(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     title: str = Field(min_length=3, max_length=120)

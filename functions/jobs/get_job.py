@@ -4,8 +4,8 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
-from khaya import jobs
 from khaya.http import Router, caller, make_handler
+from khaya.market import jobs
 
 router = Router()
 

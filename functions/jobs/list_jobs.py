@@ -4,9 +4,9 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from khaya import jobs
-from khaya.catalog import Category, CityText, city_slug
 from khaya.http import Router, caller, make_handler
+from khaya.market import jobs
+from khaya.market.catalog import Category, CityText, city_slug
 
 router = Router()
 

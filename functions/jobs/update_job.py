@@ -6,17 +6,17 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from khaya import jobs
-from khaya.catalog import Category, CityText
+from khaya.api import ApiModel
 from khaya.http import Router, make_handler, require_role
 from khaya.ids import now_iso
-from khaya.market_base import CamelModel
+from khaya.market import jobs
+from khaya.market.catalog import Category, CityText
 from khaya.money import Money
 
 router = Router()
 
 
-class JobPatch(CamelModel):
+class JobPatch(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     title: str | None = Field(default=None, min_length=3, max_length=120)

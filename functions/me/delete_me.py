@@ -1,7 +1,7 @@
 """DELETE /v1/me — erase the caller's personal data and end every session."""
 
 from khaya.http import Router, caller, make_handler, no_content
-from khaya.users import erase_account
+from khaya.identity.me import erase_account
 
 router = Router()
 

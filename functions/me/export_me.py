@@ -3,7 +3,7 @@
 from typing import Any
 
 from khaya.http import Router, caller, make_handler
-from khaya.users import export_account
+from khaya.identity.me import export_account
 
 router = Router()
 

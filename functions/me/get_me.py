@@ -1,8 +1,8 @@
 """GET /v1/me — the caller's profile."""
 
-from khaya.auth.models import UserOut
 from khaya.http import Router, caller, make_handler
-from khaya.users import get_profile
+from khaya.identity.me import get_profile
+from khaya.identity.models import UserOut
 
 router = Router()
 

@@ -2,9 +2,10 @@
 
 from pydantic import Field
 
-from khaya.auth.models import ApiModel, UserOut
+from khaya.api import ApiModel
 from khaya.http import Router, caller, make_handler
-from khaya.users import update_profile
+from khaya.identity.me import update_profile
+from khaya.identity.models import UserOut
 
 router = Router()
 

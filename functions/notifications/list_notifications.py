@@ -4,8 +4,8 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Query
 
-from khaya import notifications
 from khaya.http import Router, caller, make_handler
+from khaya.market import notifications
 
 router = Router()
 

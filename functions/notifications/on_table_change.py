@@ -3,7 +3,7 @@ closing the pending bids of jobs that left ``open``. Reports partial batch failu
 
 from typing import Any
 
-from khaya.notifications import process_stream
+from khaya.market.notifications import process_stream
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str]]]:

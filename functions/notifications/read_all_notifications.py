@@ -1,7 +1,7 @@
 """POST /v1/me/notifications/read-all — mark all my notifications read."""
 
-from khaya import notifications
 from khaya.http import Router, caller, json_response, make_handler
+from khaya.market import notifications
 
 router = Router()
 

@@ -4,8 +4,8 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
-from khaya import notifications
 from khaya.http import Router, caller, json_response, make_handler
+from khaya.market import notifications
 
 router = Router()
 

@@ -2,8 +2,8 @@
 
 from typing import Literal, TypedDict
 
+from khaya.health import check_health
 from khaya.http import Router, make_handler
-from khaya.platform import check_health
 
 router = Router()
 

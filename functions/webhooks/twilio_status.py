@@ -1,11 +1,11 @@
 """POST /v1/webhooks/twilio/status — Twilio delivery callbacks (public, signed by Twilio).
 
 A forged or unsigned callback → 401 and nothing written. An undelivered/failed WhatsApp
-code is replaced by a new code sent by SMS (see ``khaya.auth.otp.handle_delivery_status``).
+code is replaced by a new code sent by SMS (see ``khaya.identity.otp.handle_delivery_status``).
 """
 
 from khaya.http import Router, make_handler, no_content
-from khaya.messaging.status import handle_status_callback
+from khaya.identity.twilio_status import handle_status_callback
 
 router = Router()
 

@@ -4,14 +4,14 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field
 
-from khaya import workers
+from khaya.api import ApiModel
 from khaya.http import Router, make_handler, require_role
-from khaya.market_base import CamelModel
+from khaya.market import workers
 
 router = Router()
 
 
-class PortfolioItemIn(CamelModel):
+class PortfolioItemIn(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     content_type: Literal["image/jpeg", "image/png", "image/webp"]

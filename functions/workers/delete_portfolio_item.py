@@ -4,8 +4,8 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
-from khaya import workers
 from khaya.http import Router, json_response, make_handler, require_role
+from khaya.market import workers
 
 router = Router()
 

@@ -4,16 +4,16 @@ from typing import Annotated
 
 from pydantic import ConfigDict, Field, StringConstraints
 
-from khaya import workers
-from khaya.catalog import Category, CityText
+from khaya.api import ApiModel
 from khaya.http import Router, make_handler, require_role
-from khaya.market_base import CamelModel
+from khaya.market import workers
+from khaya.market.catalog import Category, CityText
 from khaya.money import Money
 
 router = Router()
 
 
-class WorkerProfileIn(CamelModel):
+class WorkerProfileIn(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     skills: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]] = Field(

@@ -69,7 +69,7 @@ def _signing_key(gateway) -> tuple[str, str]:
 
 
 def _forged(kind: str, user: dict, gateway) -> str:
-    from khaya.auth.jwt_keys import new_key_pair
+    from khaya.identity.jwt_keys import new_key_pair
 
     kid, pem = _signing_key(gateway)
     claims = token_claims(user)

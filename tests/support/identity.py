@@ -130,8 +130,8 @@ def signup_and_login_in_process(
 
 
 def make_admin(phone: str | None = None, name: str = "Admin") -> dict[str, Any]:
-    """An active admin on the current table (as ``python -m khaya.cli create-admin`` makes)."""
-    from khaya.cli import create_admin
+    """An active admin on the current table (as ``python -m khaya.identity.cli create-admin`` makes)."""
+    from khaya.identity.cli import create_admin
 
     return create_admin(phone or random_phone(), name)
 

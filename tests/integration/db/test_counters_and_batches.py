@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from khaya import db
-from khaya.db import keys
 from khaya.errors import AppError, Conflict, RateLimited, ServiceUnavailable
+from tests.support import table_keys as keys
 from tests.support.ddb_calls import count_calls
 
 # ---------------------------------------------------------------- increment

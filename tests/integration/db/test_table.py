@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 
 from khaya import db
-from khaya.db import keys
 from khaya.errors import BusinessRule, Conflict, InvalidCursor, NotFound, ValidationFailed
+from tests.support import table_keys as keys
 
 pytestmark = pytest.mark.usefixtures("aws")
 

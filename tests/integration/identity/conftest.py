@@ -12,8 +12,8 @@ from tests.support.moto_server import moto_server  # noqa: F401  (atomic per req
 
 @pytest.fixture(autouse=True)
 def _identity_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    from khaya.auth import authorizer, jwt_keys
     from khaya.config import reset_settings
+    from khaya.identity import authorizer, jwt_keys
     from khaya.messaging import use_sender
 
     # scrypt at N=2^12 instead of 2^17: same code path, test-speed cost (the default is tested apart).

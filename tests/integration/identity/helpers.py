@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from khaya import db
-from khaya.db import keys
+from khaya.identity import keys
 
 
 def otp_item(phone: str, purpose: str) -> dict[str, Any] | None:

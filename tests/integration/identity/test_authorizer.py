@@ -6,7 +6,7 @@ import time
 import jwt
 import pytest
 
-from khaya.auth.jwt_keys import new_key_pair
+from khaya.identity.jwt_keys import new_key_pair
 from local.cfn import functions
 from local.events import LambdaContext, authorizer_event
 from local.loader import load_handler
@@ -156,8 +156,9 @@ def test_basic_scheme_is_denied(aws, call_route):
 
 
 def test_suspension_and_erasure_stop_tokens(aws, call_route):
-    from khaya.auth import authorizer
-    from khaya.users import erase_account, suspend_user
+    from khaya.identity import authorizer
+    from khaya.identity.accounts import suspend_user
+    from khaya.identity.me import erase_account
 
     a = signup_and_login_in_process(call_route, "client")
     b = signup_and_login_in_process(call_route, "worker")
@@ -172,8 +173,8 @@ def test_suspension_and_erasure_stop_tokens(aws, call_route):
 
 
 def test_the_user_cache_expires(aws, call_route, monkeypatch):
-    from khaya.auth import authorizer
-    from khaya.users import suspend_user
+    from khaya.identity import authorizer
+    from khaya.identity.accounts import suspend_user
 
     user = signup_and_login_in_process(call_route, "client")
     assert _authorize(user["tokens"]["accessToken"])["isAuthorized"]
@@ -184,7 +185,7 @@ def test_the_user_cache_expires(aws, call_route, monkeypatch):
 
 
 def test_a_rotated_key_is_picked_up_and_old_tokens_stay_valid(aws, call_route):
-    from khaya.cli import rotate_jwt_key
+    from khaya.identity.cli import rotate_jwt_key
 
     user = signup_and_login_in_process(call_route, "client")
     old_token = user["tokens"]["accessToken"]
@@ -217,7 +218,7 @@ def test_before_the_operator_sets_the_keys_tokens_are_refused_and_sign_in_is_503
     res = call_route("POST", "/v1/auth/refresh", body={"refreshToken": user["tokens"]["refreshToken"]})
     assert res.status == 503 and res.json["error"]["code"] == "signing_key_unavailable"
     # And nothing was used up: once the operator rotates the key, the same refresh token works
-    from khaya.cli import rotate_jwt_key
+    from khaya.identity.cli import rotate_jwt_key
 
     rotate_jwt_key()
     reset_secrets()
@@ -226,7 +227,7 @@ def test_before_the_operator_sets_the_keys_tokens_are_refused_and_sign_in_is_503
 
 
 def test_a_table_outage_denies_instead_of_failing(aws, call_route, monkeypatch):
-    from khaya.auth import authorizer
+    from khaya.identity import authorizer
 
     user = signup_and_login_in_process(call_route, "client")
 

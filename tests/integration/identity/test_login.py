@@ -122,7 +122,7 @@ def test_bad_login_bodies_are_400_and_count_nothing(aws, call_route, body):
 def test_20_concurrent_wrong_passwords_get_at_most_10_checks(atomic_moto):
     from concurrent.futures import ThreadPoolExecutor
 
-    from khaya.auth import accounts
+    from khaya.identity import accounts
     from local.cfn import functions
     from local.events import LambdaContext, http_event
     from local.loader import load_handler

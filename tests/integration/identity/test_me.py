@@ -3,8 +3,9 @@
 import pytest
 
 from khaya import db
-from khaya.db import keys
+from khaya.identity import keys
 from tests.integration.identity.helpers import table_items
+from tests.support import table_keys
 from tests.support.identity import random_phone, signup_and_login_in_process
 
 
@@ -82,8 +83,8 @@ def test_delete_erases_personal_data_keeps_the_ledger_and_frees_the_number(two_u
     # Given a ledger entry that names Alice
     db.put(
         {
-            **keys.ledger_entry("JOB1", "TXN1").item(),
-            **keys.user_ledger_index(uid, "TXN1").item(),
+            **table_keys.ledger_entry("JOB1", "TXN1").item(),
+            **table_keys.user_ledger_index(uid, "TXN1").item(),
             "amount": -500,
             "currency": "ZAR",
             "userId": uid,
@@ -98,7 +99,7 @@ def test_delete_erases_personal_data_keeps_the_ledger_and_frees_the_number(two_u
     profile = db.get(*keys.user(uid))
     assert profile["status"] == "deleted" and profile["name"] == "Deleted user" and "phone" not in profile
     # And the anonymised ledger entry is still there
-    assert db.get(*keys.ledger_entry("JOB1", "TXN1"))["amount"] == -500
+    assert db.get(*table_keys.ledger_entry("JOB1", "TXN1"))["amount"] == -500
     # And her sessions are over, her profile is gone, Bob is untouched
     assert call_route("POST", "/v1/auth/refresh", body={"refreshToken": alice["tokens"]["refreshToken"]}).status == 401
     assert call_route("GET", "/v1/me", caller=alice["caller"]).status == 404
@@ -113,8 +114,8 @@ def test_export_holds_the_callers_data_and_no_secrets(two_users, call_route):
     uid = alice["user"]["userId"]
     db.put(
         {
-            **keys.ledger_entry("JOB9", "TXN9").item(),
-            **keys.user_ledger_index(uid, "TXN9").item(),
+            **table_keys.ledger_entry("JOB9", "TXN9").item(),
+            **table_keys.user_ledger_index(uid, "TXN9").item(),
             "amount": 1000,
             "currency": "ZAR",
         }
@@ -137,7 +138,7 @@ def test_export_holds_the_callers_data_and_no_secrets(two_users, call_route):
 
 
 def test_create_admin_command_makes_an_active_admin(aws, capsys):
-    from khaya.cli import main
+    from khaya.identity.cli import main
     from tests.integration.identity.helpers import user_by_phone
 
     phone = random_phone()

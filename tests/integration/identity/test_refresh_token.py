@@ -1,7 +1,7 @@
 """POST /v1/auth/refresh and /v1/auth/logout: rotation within a family, reuse detection."""
 
 from khaya import db
-from khaya.db import keys
+from khaya.identity import keys
 from tests.support.identity import signup_and_login_in_process
 
 
@@ -78,7 +78,7 @@ def test_garbage_unknown_and_expired_tokens_are_401(aws, call_route):
 
 
 def test_a_suspended_user_cannot_refresh(aws, call_route):
-    from khaya.users import suspend_user, unsuspend_user
+    from khaya.identity.accounts import suspend_user, unsuspend_user
 
     user = signup_and_login_in_process(call_route, "worker")
     suspend_user(user["user"]["userId"])

@@ -5,7 +5,7 @@ import time
 import pytest
 
 from khaya import db
-from khaya.db import keys
+from khaya.identity import keys
 from tests.integration.identity.helpers import otp_item
 from tests.support.identity import random_phone, signup_and_login_in_process
 

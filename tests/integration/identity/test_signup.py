@@ -48,7 +48,7 @@ def test_a_pending_signup_holds_the_number_but_a_lapsed_one_does_not(aws, call_r
     import time
 
     from khaya import db
-    from khaya.db import keys
+    from khaya.identity import keys
 
     db.update(*keys.otp(phone, "signup"), set={"sentAt": int(time.time()) - 61})
     second = call_route("POST", "/v1/auth/signup", body={"phone": phone, "name": "Owner", "role": "client"})

@@ -6,7 +6,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from khaya import db
-from khaya.db import keys
+from khaya.identity import keys
 from local.cfn import functions
 from local.events import LambdaContext, http_event
 from local.loader import load_handler
@@ -105,7 +105,7 @@ def test_a_malformed_code_is_400_and_spends_no_attempt(aws, call_route, sender, 
 
 @pytest.mark.moto_server
 def test_20_concurrent_wrong_guesses_never_get_more_than_5_attempts(atomic_moto):
-    from khaya.auth import accounts
+    from khaya.identity import accounts
     from khaya.messaging import use_sender
 
     # Given a user with a fresh login code, against moto's server (real concurrent HTTP calls)

@@ -19,8 +19,8 @@ def test_a_worker_bids_once_and_a_duplicate_is_a_409(market):
 
 
 def test_only_workers_bid_only_on_open_jobs_and_never_on_their_own(market):
-    from khaya import bids, jobs
     from khaya.errors import BusinessRule
+    from khaya.market import bids, jobs
 
     job = market.post_job()
     # A client cannot bid

@@ -139,8 +139,9 @@ def test_a_second_cancel_is_a_409_with_no_second_effect(market):
 
 
 def test_a_transition_from_a_stale_read_is_a_409_and_changes_nothing(market):
-    from khaya import db, jobs
+    from khaya import db
     from khaya.errors import Conflict
+    from khaya.market import jobs
 
     # Given a job read at version 1, then edited (version 2) by its owner
     job = market.post_job()
@@ -158,7 +159,7 @@ def test_a_transition_from_a_stale_read_is_a_409_and_changes_nothing(market):
 
 def test_a_funded_job_cannot_be_cancelled_without_a_refund(market):
     from khaya import db
-    from khaya.db import keys
+    from khaya.market import keys
 
     job = market.post_job()
     db.update(*keys.job(job["id"]), set={"status": "funded"})

@@ -13,7 +13,7 @@ WORKER_PHONE = "+27821234567"
 @pytest.fixture
 def texts():
     """A fake text-message sender standing in for identity's WhatsApp/SMS layer."""
-    from khaya import notifications
+    from khaya.market import notifications
 
     sent: list[tuple[str, str]] = []
     state = {"fail": 0}
@@ -33,7 +33,7 @@ def texts():
 @pytest.fixture
 def pump(market):
     from khaya import db
-    from khaya.db import keys
+    from khaya.identity import keys
 
     # The accepted worker has a user record (identity writes it) with a phone number.
     db.put({**keys.user(WORKER["userId"]).item(), "userId": WORKER["userId"], "role": "worker", "phone": WORKER_PHONE})
@@ -119,7 +119,7 @@ def test_cancelling_tells_every_bidder_and_the_assigned_worker(market, pump, tex
 
 
 def test_bids_beyond_the_accept_transaction_are_rejected_from_the_stream(market, pump, texts, monkeypatch):
-    from khaya import jobs
+    from khaya.market import jobs
 
     # Given the accept transaction may close only 1 other bid, and a job with 4 bids
     monkeypatch.setattr(jobs, "IN_TX_BID_CLOSES", 1)
@@ -162,8 +162,8 @@ def test_unread_filter_read_one_and_read_all(market, pump, texts):
 def test_notifications_carry_a_90_day_ttl_and_older_ones_are_not_listed(market, pump, texts):
     import time
 
-    from khaya import db, notifications
-    from khaya.db import keys
+    from khaya import db
+    from khaya.market import keys, notifications
 
     market.placed(market.post_job()["id"], WORKER)
     pump.deliver()

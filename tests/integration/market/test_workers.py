@@ -24,7 +24,7 @@ def policy_of(upload):
 
 def test_a_worker_sets_its_profile_and_anyone_signed_in_reads_public_fields_only(market):
     from khaya import db
-    from khaya.db import keys
+    from khaya.identity import keys
 
     db.put({**keys.user(WORKER["userId"]).item(), "name": "Sipho", "phone": "+27821234567", "role": "worker"})
     res = market.call("PUT", "/v1/me/worker-profile", body=PROFILE, caller=WORKER)

@@ -11,8 +11,9 @@ from typing import ClassVar
 
 import pytest
 
-from khaya.db import Entity, keys
+from khaya.db import Entity
 from khaya.db.codec import from_item, to_item
+from tests.support import table_keys as keys
 
 
 def test_numbers_come_back_as_int_when_integral_else_decimal() -> None:

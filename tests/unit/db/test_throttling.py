@@ -9,8 +9,8 @@ import pytest
 from botocore.stub import Stubber
 
 from khaya import db
-from khaya.db import keys
 from khaya.errors import BusinessRule, Conflict, ServiceUnavailable
+from tests.support import table_keys as keys
 
 
 @pytest.fixture

@@ -92,7 +92,7 @@ def test_messaging_backend_is_never_chosen_by_the_template_or_a_stage_check():
     assert "MESSAGING_BACKEND" not in (ROOT / "template.yaml").read_text()
     for path in [
         *Path(ROOT / "layers/core/khaya/messaging").glob("*.py"),
-        *Path(ROOT / "layers/core/khaya/auth").glob("*.py"),
+        *Path(ROOT / "layers/core/khaya/identity").glob("*.py"),
     ]:
         assert "is_local" not in path.read_text() and '"local"' not in path.read_text(), path
 

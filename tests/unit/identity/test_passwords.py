@@ -4,8 +4,8 @@ import hashlib
 
 import pytest
 
-from khaya.auth import passwords
 from khaya.errors import ValidationFailed
+from khaya.identity import passwords
 
 
 def test_default_parameters_are_owasp_scrypt():

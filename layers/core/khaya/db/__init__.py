@@ -1,12 +1,12 @@
 """``khaya.db``: the single-table DynamoDB toolkit (see ``khaya.db.table`` for the rules and
-``khaya.db.keys`` for the access-pattern table).
+``khaya.db.keys`` for key plumbing; each domain's ``keys`` module holds its access patterns).
 
     from khaya import db
-    from khaya.db import keys
+    from khaya.market import keys
 
     db.put_new({**keys.job(job_id).item(), ...}, on_exists=Conflict())
-    page = db.query(keys.open_jobs_pk(category, city), index=keys.OPEN_JOBS_INDEX,
-                    scope=f"jobs:{category}:{city}:open", cursor=cursor, limit=20)
+    page = db.query(keys.user_pk(client_id), index=keys.USER_INDEX, sk_prefix=keys.JOB_PREFIX,
+                    scope=f"myjobs:{client_id}", cursor=cursor, limit=20)
 
 Importing this package imports neither boto3 nor botocore; they load on the first call.
 """
@@ -18,6 +18,7 @@ from khaya.db.table import (
     MAX_PAGE,
     MAX_TX_ACTIONS,
     Page,
+    Retry,
     TxAction,
     batch_get,
     delete,
@@ -27,6 +28,7 @@ from khaya.db.table import (
     put_new,
     query,
     transact,
+    transact_retrying,
     tx_check,
     tx_delete,
     tx_increment,
@@ -56,6 +58,7 @@ __all__ = [
     "MAX_TX_ACTIONS",
     "Entity",
     "Page",
+    "Retry",
     "TxAction",
     "batch_get",
     "delete",
@@ -65,6 +68,7 @@ __all__ = [
     "put_new",
     "query",
     "transact",
+    "transact_retrying",
     "tx_check",
     "tx_delete",
     "tx_increment",

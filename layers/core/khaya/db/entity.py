@@ -1,32 +1,26 @@
 """``Entity``: the explicit mapping between a domain model and its DB item.
 
 A subclass is the domain model (pydantic fields, snake_case); it says where it lives by
-implementing ``keys()`` (``pk``/``sk`` and any GSI keys, built with ``khaya.db.keys``), and
-names its ``entity_type`` (stored as ``type``, which keeps items self-describing in the
-single table and in stream records)::
+implementing ``keys()`` (``pk``/``sk`` and any GSI keys, built with the domain's key
+builders), and names its ``entity_type`` (stored as ``type``, which keeps items
+self-describing in the single table and in stream records)::
 
     class Job(Entity):
         entity_type: ClassVar[str] = "job"
         id: str
         client_id: str
-        category: str
-        city: str
         status: str
         created_at: str
-        budget_minor: int
-        currency: str
         version: int = 1
 
         def keys(self) -> dict[str, str]:
             return {
-                **keys.job(self.id).item(),
-                **keys.user_job_index(self.client_id, self.created_at, self.id).item(),
-                **(keys.open_job_index(self.category, self.city, self.created_at, self.id).item()
-                   if self.status == "open" else {}),
+                **market_keys.job(self.id).item(),
+                **market_keys.user_job_index(self.client_id, self.created_at, self.id).item(),
             }
 
     db.put_new(job.to_item(), on_exists=Conflict())
-    job = Job.from_item(db.get(*keys.job(job_id)))
+    job = Job.from_item(db.get(*market_keys.job(job_id)))
 
 ``to_item()`` drops ``None`` fields (absent, not NULL: sparse indexes stay sparse), turns
 datetimes/dates into ISO strings, enums into their values and floats into ``Decimal``.

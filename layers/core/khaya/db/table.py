@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,8 +100,19 @@ def _call(operation: str, on_fail: AppError | None = None, **params: Any) -> Any
         raise ServiceUnavailable("The database is unreachable.", code="dependency_unavailable") from exc
 
 
+CONCURRENT_CHANGE = "concurrent_change"
+
+
+class Retry(Conflict):
+    """A condition on data read a moment ago failed: ``transact_retrying`` reads again and retries.
+    Raised to a client only when every attempt lost (409 ``concurrent_change``)."""
+
+    code = CONCURRENT_CHANGE
+    default_message = "Another change to the same data is in progress; try again."
+
+
 def _concurrent_change() -> Conflict:
-    return Conflict("Another change to the same data is in progress; try again.", code="concurrent_change")
+    return Retry()
 
 
 def _map_client_error(exc: Exception, on_fail: AppError | None) -> Exception:
@@ -665,9 +676,7 @@ def transact(actions: list[TxAction], token: str | None = None) -> None:
             if reason == "ConditionalCheckFailed":
                 raise (_fresh(action.on_fail) if action.on_fail is not None else Conflict()) from exc
         if any(r == "TransactionConflict" for r in reasons):
-            raise Conflict(
-                "Another change to the same data is in progress; try again.", code="concurrent_change"
-            ) from exc
+            raise _concurrent_change() from exc
         if any(r in THROTTLING_CODES for r in reasons):
             raise ServiceUnavailable() from exc
         raise
@@ -675,11 +684,33 @@ def transact(actions: list[TxAction], token: str | None = None) -> None:
         raise ServiceUnavailable("The database is unreachable.", code="dependency_unavailable") from exc
 
 
+def transact_retrying(build: Callable[[], list[TxAction]], attempts: int = 4) -> None:
+    """Build and run a transaction; rebuild and retry it (with jitter) when it lost a race it
+    can recover from (``Retry`` from a stale read, or DynamoDB's TransactionConflict).
+
+    Conditions that express a real state (a job no longer open, a limit reached) raise their
+    own error straight away. Each attempt carries its own ``ClientRequestToken``, so when
+    botocore resends an attempt whose answer was lost (a timeout), DynamoDB answers with the
+    first outcome instead of applying it again or failing the winner's condition.
+    """
+    import uuid
+
+    for attempt in range(attempts):
+        try:
+            transact(build(), token=uuid.uuid4().hex)
+            return
+        except Conflict as exc:
+            if exc.code != CONCURRENT_CHANGE or attempt == attempts - 1:
+                raise
+        time.sleep(random.uniform(0.005, 0.03 * 2**attempt))
+
+
 __all__ = [
     "INDEXES",
     "MAX_PAGE",
     "MAX_TX_ACTIONS",
     "Page",
+    "Retry",
     "TxAction",
     "batch_get",
     "delete",
@@ -689,6 +720,7 @@ __all__ = [
     "put_new",
     "query",
     "transact",
+    "transact_retrying",
     "tx_check",
     "tx_delete",
     "tx_increment",

@@ -18,10 +18,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 from khaya import db
-from khaya.db import keys
+from khaya.db.keys import Key, part
 from khaya.messaging import DeliveryFailed
 
 _KEEP_SECONDS = 86400
+
+
+def outbox_pk(e164: str) -> str:
+    """``OUTBOX#<e164> | MSG#<time>#<sid>``: the messages "sent" to one number, newest first."""
+    return f"OUTBOX#{part(e164)}"
 
 
 class OutboxSender:
@@ -30,7 +35,7 @@ class OutboxSender:
         now = time.time()
         db.put(
             {
-                **keys.Key(keys.outbox_pk(to), f"MSG#{int(now * 1_000_000):020d}#{sid}").item(),
+                **Key(outbox_pk(to), f"MSG#{int(now * 1_000_000):020d}#{sid}").item(),
                 "to": to,
                 "channel": channel,
                 "text": text,
@@ -59,5 +64,5 @@ class OutboxSender:
 
 def list_messages(to: str, limit: int = 20) -> list[dict[str, Any]]:
     """The messages sent to ``to`` (E.164), newest first."""
-    page = db.query(keys.outbox_pk(to), sk_prefix="MSG#", limit=limit, scope=f"outbox:{to}")
+    page = db.query(outbox_pk(to), sk_prefix="MSG#", limit=limit, scope=f"outbox:{to}")
     return [{k: v for k, v in i.items() if k not in ("pk", "sk", "ttl")} for i in page.items]

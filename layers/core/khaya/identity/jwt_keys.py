@@ -6,7 +6,7 @@ Two secrets, so that only the auth functions can sign:
   the functions that issue tokens (signup/verify/login/refresh).
 * ``JWT_PUBLIC_KEYS_SECRET_NAME``: ``{"keys": {<kid>: <SPKI PEM>, ...}}``; read by the
   authorizer. During a rotation it holds the new and the previous key
-  (``python -m khaya.cli rotate-jwt-key``), so tokens signed just before stay valid.
+  (``python -m khaya.identity.cli rotate-jwt-key``), so tokens signed just before stay valid.
 
 Verification imports only ``cryptography`` (no pyjwt): the authorizer's cold start depends on
 it. Issuing uses pyjwt. Claims: ``iss``, ``aud``, ``sub``, ``role``, ``jti``, ``iat``, ``exp``
@@ -97,7 +97,7 @@ def _signing_key() -> tuple[str, Any]:
         except (ValueError, KeyError, TypeError, AttributeError):
             from khaya.errors import ServiceUnavailable
 
-            # The stack's placeholder: the operator has not run `python -m khaya.cli rotate-jwt-key`.
+            # The stack's placeholder: the operator has not run `python -m khaya.identity.cli rotate-jwt-key`.
             raise ServiceUnavailable("Sign-in is not available right now.", code="signing_key_unavailable") from None
         _private.clear()
         _private[raw] = found

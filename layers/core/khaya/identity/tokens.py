@@ -24,8 +24,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from khaya import db, errors
-from khaya.auth.jwt_keys import issue_access_token, require_signing_key
-from khaya.db import keys
+from khaya.identity import keys
+from khaya.identity.jwt_keys import issue_access_token, require_signing_key
 from khaya.observability import logger, metric
 
 _PUBLIC_USER_FIELDS = (

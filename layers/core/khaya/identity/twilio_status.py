@@ -25,6 +25,6 @@ def handle_status_callback(raw_body: str, signature: str | None) -> None:
     status = params.get("MessageStatus", "")
     metric("MessageStatus", status=status or "unknown")
     if status in ("undelivered", "failed"):
-        from khaya.auth.otp import handle_delivery_status
+        from khaya.identity.otp import handle_delivery_status
 
         handle_delivery_status(params.get("MessageSid", ""), status, params.get("ErrorCode"))

@@ -1,4 +1,4 @@
-"""Keys of the marketplace items (jobs, bids, usage, workers, conversations, notifications).
+"""Keys of the marketplace items: jobs, bids, plan usage, workers, conversations, notifications.
 
 Every list is one key or GSI query (never a Scan); newest first unless said otherwise.
 
@@ -34,12 +34,33 @@ the expected rate (far below 1 000 writes/s); shard it by a suffix if that ever 
 
 from __future__ import annotations
 
-from khaya.db.keys import user_pk
+from khaya.db.keys import GSI1, GSI2, IndexKey, join, part
+from khaya.db.keys import Key as Key
+from khaya.identity.keys import user_pk as user_pk
 
-__all__ = ["user_pk"]  # re-exported: the marketplace keys build on khaya.db.keys
-
+USER_INDEX = GSI1  # a user's jobs, bids, conversations
+UNREAD_INDEX = GSI2  # a user's unread notifications
 USAGE = "USAGE"
 WORKER = "WORKER"
+JOB_PREFIX = "JOB#"
+BID_PREFIX = "BID#"
+MSG_PREFIX = "MSG#"
+NOTIF_PREFIX = "NOTIF#"
+
+
+# ---------------------------------------------------------------- jobs
+
+
+def job_pk(job_id: str) -> str:
+    return f"JOB#{part(job_id)}"
+
+
+def job(job_id: str) -> Key:
+    return Key(job_pk(job_id), "META")
+
+
+def user_job_index(client_id: str, created_at: str, job_id: str) -> IndexKey:
+    return IndexKey(USER_INDEX, user_pk(client_id), JOB_PREFIX + join(created_at, job_id))
 
 
 def job_created_sk(created_at: str, job_id: str) -> str:
@@ -65,6 +86,17 @@ def job_list_pks(status: str, category: str, city: str) -> list[str]:
     ]
 
 
+# ---------------------------------------------------------------- bids
+
+
+def bid(job_id: str, worker_id: str) -> Key:
+    return Key(job_pk(job_id), BID_PREFIX + part(worker_id))
+
+
+def user_bid_index(worker_id: str, created_at: str, job_id: str) -> IndexKey:
+    return IndexKey(USER_INDEX, user_pk(worker_id), BID_PREFIX + join(created_at, job_id))
+
+
 def bid_id(job_id: str, worker_id: str) -> str:
     return f"{job_id}.{worker_id}"
 
@@ -77,12 +109,30 @@ def split_bid_id(value: str) -> tuple[str, str] | None:
     return job_id, worker_id
 
 
+# ---------------------------------------------------------------- workers
+
+
 def portfolio_sk(item_id: str) -> str:
     return f"PORTFOLIO#{item_id}"
 
 
+# ---------------------------------------------------------------- conversations
+
+
 def conv_id(job_id: str, worker_id: str) -> str:
     return f"{job_id}.{worker_id}"
+
+
+def conversation_pk(conversation_id: str) -> str:
+    return f"CONV#{part(conversation_id)}"
+
+
+def conversation(conversation_id: str) -> Key:
+    return Key(conversation_pk(conversation_id), "META")
+
+
+def message(conversation_id: str, message_id: str) -> Key:
+    return Key(conversation_pk(conversation_id), MSG_PREFIX + part(message_id))
 
 
 def my_conv_sk(conversation_id: str) -> str:
@@ -91,6 +141,13 @@ def my_conv_sk(conversation_id: str) -> str:
 
 def my_conv_gsi1sk(last_activity_at: str, conversation_id: str) -> str:
     return f"CONV#{last_activity_at}#{conversation_id}"
+
+
+# ---------------------------------------------------------------- notifications
+
+
+def notification(user_id: str, notification_id: str) -> Key:
+    return Key(user_pk(user_id), NOTIF_PREFIX + part(notification_id))
 
 
 def unread_pk(user_id: str) -> str:

@@ -1,7 +1,7 @@
 """Operator commands (run with the stage's environment: TABLE_NAME, the secret names, AWS credentials).
 
-    python -m khaya.cli create-admin --phone +27821234567 --name "Thandi Admin"
-    python -m khaya.cli rotate-jwt-key
+    python -m khaya.identity.cli create-admin --phone +27821234567 --name "Thandi Admin"
+    python -m khaya.identity.cli rotate-jwt-key
 
 ``create-admin``: admins are never created through the API. The account is active at once;
 the admin signs in with a login code (``POST /v1/auth/otp`` purpose ``login``) or, with
@@ -21,9 +21,9 @@ from typing import Any
 
 
 def create_admin(phone: str, name: str, password: str | None = None) -> dict[str, Any]:
-    from khaya.auth.accounts import create_user
-    from khaya.auth.passwords import check_password_rules
-    from khaya.auth.tokens import public_user
+    from khaya.identity.accounts import create_user
+    from khaya.identity.passwords import check_password_rules
+    from khaya.identity.tokens import public_user
     from khaya.phones import normalize_phone
 
     if password is not None:
@@ -32,9 +32,9 @@ def create_admin(phone: str, name: str, password: str | None = None) -> dict[str
 
 
 def rotate_jwt_key(keep: int = 2) -> str:
-    from khaya.auth.jwt_keys import new_key_pair
     from khaya.aws import client
     from khaya.config import settings
+    from khaya.identity.jwt_keys import new_key_pair
 
     cfg = settings()
     sm = client("secretsmanager")
@@ -57,7 +57,7 @@ def rotate_jwt_key(keep: int = 2) -> str:
 def main(argv: list[str] | None = None) -> int:
     from khaya.errors import AppError
 
-    parser = argparse.ArgumentParser(prog="python -m khaya.cli")
+    parser = argparse.ArgumentParser(prog="python -m khaya.identity.cli")
     sub = parser.add_subparsers(dest="command", required=True)
     admin = sub.add_parser("create-admin", help="create an active admin account")
     admin.add_argument("--phone", required=True)

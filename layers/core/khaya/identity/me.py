@@ -1,4 +1,4 @@
-"""The signed-in user's own account (``/v1/me``) and the account-state changes admins make.
+"""The signed-in user's own account (``/v1/me``): profile, export and erasure.
 
 * ``get_profile`` / ``update_profile``: name, email, city, avatar key.
 * ``erase_account`` (``DELETE /v1/me``): personal data is removed or anonymised in one
@@ -8,8 +8,6 @@
   and amounts only, stays whole and anonymous.
 * ``export_account`` (``GET /v1/me/export``): the profile plus every item of the user's
   partition (``USER#<id>``) and of its GSI1 partition (jobs, bids, ledger), without secrets.
-* ``suspend_user`` / ``unsuspend_user``: for the admin routes; a suspension bumps the token
-  version, so the authorizer rejects the user's tokens within 60 s and refreshes fail.
 """
 
 from __future__ import annotations
@@ -17,9 +15,9 @@ from __future__ import annotations
 from typing import Any
 
 from khaya import db, errors
-from khaya.auth.otp import PURPOSES, message_ref
-from khaya.auth.tokens import public_user
-from khaya.db import keys
+from khaya.identity import keys
+from khaya.identity.otp import PURPOSES, message_ref
+from khaya.identity.tokens import public_user
 from khaya.ids import now_iso
 from khaya.observability import logger, metric
 
@@ -143,27 +141,3 @@ def export_account(user_id: str) -> dict[str, Any]:
         "records": others,
         "related": [_clean(i) for i in related],
     }
-
-
-def _set_status(user_id: str, status: str, *, revoke: bool) -> dict[str, Any]:
-    item = db.update(
-        *keys.user(user_id),
-        set={"status": status, "updatedAt": now_iso()},
-        add={"tokenVersion": 1} if revoke else None,
-        condition="attribute_exists(pk) AND #s <> :deleted AND #s <> :pending",
-        names={"#s": "status"},
-        values={":deleted": "deleted", ":pending": "pending"},
-        on_fail=_not_found(),
-    )
-    return public_user(item)
-
-
-def suspend_user(user_id: str) -> dict[str, Any]:
-    """Admin: suspend; every token and session of the user stops working (≤ 60 s for access tokens)."""
-    user = _set_status(user_id, "suspended", revoke=True)
-    metric("AccountChange", change="suspended")
-    return user
-
-
-def unsuspend_user(user_id: str) -> dict[str, Any]:
-    return _set_status(user_id, "active", revoke=False)

@@ -4,12 +4,12 @@ Status machine (API.md)::
 
     open ──accept bid──> assigned ──payment──> funded ──complete──> completed ──payout──> paid_out
       │                     │                    │
-      └──────cancel─────────┴──> cancelled <─────┘ (only through a refund: payments issue)
+      └──────cancel─────────┴──> cancelled <─────┘ (only through a refund)
 
 Every transition is one transaction whose job update is conditional on the status it
 leaves *and* the version read, so a transition that no longer applies is a 409 and
 changes nothing. The same transaction moves the job's list index items (see
-``khaya.market_keys``) and keeps the client's open-job counter exact (``khaya.plans``).
+``khaya.market.keys``) and keeps the client's open-job counter exact (``khaya.market.plans``).
 """
 
 from __future__ import annotations
@@ -18,24 +18,23 @@ from datetime import date
 from typing import Any, Literal
 
 from khaya import db
-from khaya import market_keys as mk
-from khaya.db import keys
+from khaya.api import ApiModel, Page
 from khaya.errors import BusinessRule, Conflict, Forbidden, NotFound
 from khaya.ids import new_id, now_iso
-from khaya.market_base import CamelModel, Page, Retry, transact_retrying
+from khaya.market import keys
 from khaya.money import Money
 
 Status = Literal["open", "assigned", "funded", "completed", "paid_out", "cancelled"]
 
 # Pending bids closed inside the accept/cancel transaction (2 actions each: the bid and its
 # worker's counter). Any beyond are closed right after by the stream consumer
-# (``khaya.notifications.close_pending_bids``), which also catches a bid that raced in.
+# (``khaya.market.notifications.close_pending_bids``), which also catches a bid that raced in.
 IN_TX_BID_CLOSES = 40
 
 SUMMARY_FIELDS = ("id", "clientId", "title", "category", "city", "cityName", "budget", "dueDate", "status", "createdAt")
 
 
-class JobSummary(CamelModel):
+class JobSummary(ApiModel):
     id: str
     client_id: str
     title: str
@@ -86,10 +85,10 @@ def plan_limit(what: str, limit: int) -> BusinessRule:
 
 def _index_items(job: dict[str, Any]) -> list[dict[str, Any]]:
     summary = {k: job[k] for k in SUMMARY_FIELDS if job.get(k) is not None}
-    sk = mk.job_created_sk(job["createdAt"], job["id"])
+    sk = keys.job_created_sk(job["createdAt"], job["id"])
     return [
         {"pk": pk, "sk": sk, "type": "jobIndex", **summary}
-        for pk in mk.job_list_pks(job["status"], job["category"], job["city"])
+        for pk in keys.job_list_pks(job["status"], job["category"], job["city"])
     ]
 
 
@@ -99,8 +98,8 @@ def index_actions(before: dict[str, Any] | None, after: dict[str, Any]) -> list[
     new_keys = {(i["pk"], i["sk"]) for i in new}
     actions = []
     if before is not None:
-        sk = mk.job_created_sk(before["createdAt"], before["id"])
-        for pk in mk.job_list_pks(before["status"], before["category"], before["city"]):
+        sk = keys.job_created_sk(before["createdAt"], before["id"])
+        for pk in keys.job_list_pks(before["status"], before["category"], before["city"]):
             if (pk, sk) not in new_keys:
                 actions.append(db.tx_delete(pk, sk))
     actions.extend(db.tx_put(i) for i in new)
@@ -108,7 +107,7 @@ def index_actions(before: dict[str, Any] | None, after: dict[str, Any]) -> list[
 
 
 def usage_add(user_id: str, attr: str, by: int) -> db.TxAction:
-    return db.tx_update(mk.user_pk(user_id), mk.USAGE, add={attr: by})
+    return db.tx_update(keys.user_pk(user_id), keys.USAGE, add={attr: by})
 
 
 # ---------------------------------------------------------------- reads
@@ -124,21 +123,21 @@ def load(job_id: str, *, consistent: bool = True) -> dict[str, Any]:
 
 
 def get_job(job_id: str) -> Job:
-    return Job.model_validate(load(job_id, consistent=False))
+    return Job.from_item(load(job_id, consistent=False))
 
 
 def list_jobs(
     *, status: str = "open", category: str | None = None, city: str | None = None, limit: int = 20, cursor: str | None
 ) -> JobPage:
     """Newest first, one Query of one list partition whatever the filters."""
-    pk = mk.job_list_pk(status, category, city)
+    pk = keys.job_list_pk(status, category, city)
     page = db.query(pk, limit=limit, cursor=cursor, scope=f"jobs:{pk}")
     return JobPage.of(page)
 
 
 def list_my_jobs(client_id: str, *, limit: int = 20, cursor: str | None) -> JobPage:
     page = db.query(
-        mk.user_pk(client_id),
+        keys.user_pk(client_id),
         index=keys.USER_INDEX,
         sk_prefix=keys.JOB_PREFIX,
         limit=limit,
@@ -157,9 +156,9 @@ def create_job(client_id: str, data: dict[str, Any]) -> Job:
     The job, its list index items and the client's open-job counter (under the plan's
     limit) are one transaction: over the limit → 422 ``plan_limit_reached``, nothing written.
     """
-    from khaya.catalog import city_slug, display_city
-    from khaya.market_users import get_user, plan_of
-    from khaya.plans import limits_for
+    from khaya.identity.accounts import get_user
+    from khaya.market.catalog import city_slug, display_city
+    from khaya.market.plans import limits_for, plan_of
 
     limit = limits_for(plan_of(get_user(client_id))).open_jobs
     job_id, now = new_id(), now_iso()
@@ -187,16 +186,16 @@ def create_job(client_id: str, data: dict[str, Any]) -> Job:
         **job,
     }
     counter = db.tx_increment(
-        mk.user_pk(client_id),
-        mk.USAGE,
+        keys.user_pk(client_id),
+        keys.USAGE,
         "openJobs",
         limit=limit,
         on_limit=plan_limit("open jobs", limit) if limit is not None else None,
     )
-    transact_retrying(
+    db.transact_retrying(
         lambda: [db.tx_put(item, condition="attribute_not_exists(pk)"), counter, *index_actions(None, job)]
     )
-    return Job.model_validate(job)
+    return Job.from_item(job)
 
 
 def _owned(job_id: str, client_id: str) -> dict[str, Any]:
@@ -248,7 +247,7 @@ def close_bids_actions(bids: list[dict[str, Any]], reason: str) -> list[db.TxAct
                 condition="#s = :pending",
                 names={"#s": "status"},
                 values={":pending": "pending"},
-                on_fail=Retry(),
+                on_fail=db.Retry(),
             )
         )
         actions.append(usage_add(bid["workerId"], "liveBids", -1))
@@ -272,7 +271,7 @@ def pending_bids(job_id: str, limit: int = IN_TX_BID_CLOSES) -> list[dict[str, A
 
 def update_job(client_id: str, job_id: str, changes: dict[str, Any]) -> Job:
     """Edit an open job (owner only); category/city changes move its list index items."""
-    from khaya.catalog import city_slug, display_city
+    from khaya.market.catalog import city_slug, display_city
 
     def build() -> list[db.TxAction]:
         job = _owned(job_id, client_id)
@@ -300,13 +299,13 @@ def update_job(client_id: str, job_id: str, changes: dict[str, Any]) -> Job:
             condition="#s = :open",
             names={"#s": "status"},
             values={":open": "open"},
-            on_conflict=Retry(),
+            on_conflict=db.Retry(),
         )
         return [update, *index_actions(job, after)]
 
     result: dict[str, dict[str, Any]] = {}
-    transact_retrying(build)
-    return Job.model_validate(result["job"])
+    db.transact_retrying(build)
+    return Job.from_item(result["job"])
 
 
 class RefundRequired(Conflict):
@@ -316,8 +315,8 @@ class RefundRequired(Conflict):
 
 def cancel_job(client_id: str, job_id: str) -> Job:
     """``open``/``assigned`` → ``cancelled`` (owner only). An open job frees its slot in the
-    client's plan and closes its pending bids; a funded job needs a refund (payments issue:
-    until it lands, a 409 ``refund_required``)."""
+    client's plan and closes its pending bids; a funded job needs a refund, which this
+    route does not start: a 409 ``refund_required``."""
     result: dict[str, dict[str, Any]] = {}
 
     def build() -> list[db.TxAction]:
@@ -326,12 +325,12 @@ def cancel_job(client_id: str, job_id: str) -> Job:
             raise RefundRequired()
         if job["status"] not in ("open", "assigned"):
             raise not_open(job["status"])
-        after, actions = transition(job, "cancelled", set={"cancelledAt": now_iso()}, on_conflict=Retry())
+        after, actions = transition(job, "cancelled", set={"cancelledAt": now_iso()}, on_conflict=db.Retry())
         if job["status"] == "open":
             actions.append(usage_add(client_id, "openJobs", -1))
             actions.extend(close_bids_actions(pending_bids(job_id), "job_cancelled"))
         result["job"] = after
         return actions
 
-    transact_retrying(build)
-    return Job.model_validate(result["job"])
+    db.transact_retrying(build)
+    return Job.from_item(result["job"])

@@ -13,22 +13,22 @@ from __future__ import annotations
 from typing import Any
 
 from khaya import db
-from khaya import market_keys as mk
+from khaya.api import ApiModel
 from khaya.errors import BusinessRule, NotFound
 from khaya.ids import new_id, now_iso
-from khaya.market_base import CamelModel
+from khaya.market import keys
 from khaya.money import Money
 
 MAX_PORTFOLIO = 30
 PORTFOLIO_MAX_BYTES = 5 * 1024 * 1024
 
 
-class Rating(CamelModel):
+class Rating(ApiModel):
     average: float | None = None
     count: int = 0
 
 
-class PortfolioImage(CamelModel):
+class PortfolioImage(ApiModel):
     item_id: str
     content_type: str
     caption: str | None = None
@@ -36,7 +36,7 @@ class PortfolioImage(CamelModel):
     created_at: str
 
 
-class WorkerProfile(CamelModel):
+class WorkerProfile(ApiModel):
     id: str
     name: str | None = None
     skills: list[str]
@@ -50,13 +50,13 @@ class WorkerProfile(CamelModel):
     updated_at: str
 
 
-class Upload(CamelModel):
+class Upload(ApiModel):
     url: str
     fields: dict[str, str]
     expires_in: int
 
 
-class PortfolioUpload(CamelModel):
+class PortfolioUpload(ApiModel):
     item_id: str
     key: str
     upload: Upload
@@ -67,11 +67,11 @@ def not_found() -> NotFound:
 
 
 def put_profile(worker_id: str, data: dict[str, Any]) -> WorkerProfile:
-    from khaya.catalog import city_slug, display_city
+    from khaya.market.catalog import city_slug, display_city
 
     item = {
-        "pk": mk.user_pk(worker_id),
-        "sk": mk.WORKER,
+        "pk": keys.user_pk(worker_id),
+        "sk": keys.WORKER,
         "type": "workerProfile",
         "id": worker_id,
         "skills": list(dict.fromkeys(data["skills"])),
@@ -92,16 +92,20 @@ def get_worker(worker_id: str) -> WorkerProfile:
 
     if not worker_id or "#" in worker_id:
         raise not_found()
-    found = {i["sk"]: i for i in db.batch_get([(mk.user_pk(worker_id), mk.WORKER), (mk.user_pk(worker_id), "PROFILE")])}
-    profile = found.get(mk.WORKER)
+    found = {
+        i["sk"]: i for i in db.batch_get([(keys.user_pk(worker_id), keys.WORKER), (keys.user_pk(worker_id), "PROFILE")])
+    }
+    profile = found.get(keys.WORKER)
     if profile is None:
         raise not_found()
     user = found.get("PROFILE") or {}
     if user.get("status") in ("deleted", "suspended"):
         raise not_found()
-    page = db.query(mk.user_pk(worker_id), sk_prefix="PORTFOLIO#", limit=MAX_PORTFOLIO, scope=f"portfolio:{worker_id}")
+    page = db.query(
+        keys.user_pk(worker_id), sk_prefix="PORTFOLIO#", limit=MAX_PORTFOLIO, scope=f"portfolio:{worker_id}"
+    )
     images = [{**i, "url": presigned_get(i["key"])} for i in page.items if i.get("key")]
-    return WorkerProfile.model_validate({**profile, "name": user.get("name"), "portfolio": images})
+    return WorkerProfile.from_item({**profile, "name": user.get("name"), "portfolio": images})
 
 
 def create_portfolio_item(worker_id: str, content_type: str, caption: str | None) -> PortfolioUpload:
@@ -110,8 +114,8 @@ def create_portfolio_item(worker_id: str, content_type: str, caption: str | None
     item_id = new_id()
     key = f"portfolio/{worker_id}/{item_id}.{IMAGE_TYPES[content_type]}"
     item = {
-        "pk": mk.user_pk(worker_id),
-        "sk": mk.portfolio_sk(item_id),
+        "pk": keys.user_pk(worker_id),
+        "sk": keys.portfolio_sk(item_id),
         "type": "portfolioItem",
         "itemId": item_id,
         "key": key,
@@ -124,8 +128,8 @@ def create_portfolio_item(worker_id: str, content_type: str, caption: str | None
         [
             db.tx_put(item, condition="attribute_not_exists(pk)"),
             db.tx_increment(
-                mk.user_pk(worker_id),
-                mk.USAGE,
+                keys.user_pk(worker_id),
+                keys.USAGE,
                 "portfolioItems",
                 limit=MAX_PORTFOLIO,
                 on_limit=BusinessRule(f"A portfolio holds at most {MAX_PORTFOLIO} images.", code="portfolio_full"),
@@ -141,14 +145,14 @@ def delete_portfolio_item(worker_id: str, item_id: str) -> None:
 
     if not item_id or "#" in item_id:
         raise NotFound("No portfolio item with this id.", code="portfolio_item_not_found")
-    pk, sk = mk.user_pk(worker_id), mk.portfolio_sk(item_id)
+    pk, sk = keys.user_pk(worker_id), keys.portfolio_sk(item_id)
     item = db.get(pk, sk, consistent=True)
     if item is None:
         raise NotFound("No portfolio item with this id.", code="portfolio_item_not_found")
     db.transact(
         [
             db.tx_delete(pk, sk, condition="attribute_exists(pk)"),
-            db.tx_update(pk, mk.USAGE, add={"portfolioItems": -1}),
+            db.tx_update(pk, keys.USAGE, add={"portfolioItems": -1}),
         ]
     )
     delete(str(item["key"]))

@@ -1,7 +1,7 @@
 """Plan limits, in one place: how many open jobs a client and live bids a worker may have.
 
-``None`` means unlimited. Every user is on ``free`` until the subscriptions issue lands and
-starts writing ``plan`` on the user record (``khaya.market_users.plan_of`` reads it).
+``None`` means unlimited. A user's plan is the ``plan`` attribute of its user record
+(``plan_of``); a user without one is on ``free``.
 
 The counts live on ``USER#<id>`` / ``USAGE`` (``openJobs``, ``liveBids``) and change in the
 same transaction as the job or bid write, under a ``< limit`` condition, so they stay exact
@@ -15,6 +15,7 @@ however many requests race:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -32,3 +33,8 @@ PLANS: dict[str, Limits] = {
 
 def limits_for(plan: str) -> Limits:
     return PLANS.get(plan, PLANS["free"])
+
+
+def plan_of(user: dict[str, Any] | None) -> str:
+    """The user's plan; absent (or no record) means ``free``."""
+    return str((user or {}).get("plan") or "free")

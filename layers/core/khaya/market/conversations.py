@@ -15,19 +15,18 @@ from __future__ import annotations
 from typing import Any
 
 from khaya import db
-from khaya import market_keys as mk
-from khaya.db import keys
+from khaya.api import ApiModel, Page
 from khaya.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from khaya.http import Caller
 from khaya.ids import new_id, now_iso
-from khaya.market_base import CamelModel, Page, Retry, transact_retrying
+from khaya.market import keys
 
 MAX_TEXT = 4000
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 PREVIEW = 140
 
 
-class Conversation(CamelModel):
+class Conversation(ApiModel):
     id: str
     job_id: str
     job_title: str
@@ -38,7 +37,7 @@ class Conversation(CamelModel):
     last_message_preview: str | None = None
 
 
-class Message(CamelModel):
+class Message(ApiModel):
     id: str
     conversation_id: str
     sender_id: str
@@ -68,10 +67,10 @@ def _load(conversation_id: str, who: Caller) -> dict[str, Any]:
 
 def _participant_item(conv: dict[str, Any], user_id: str) -> dict[str, Any]:
     return {
-        "pk": mk.user_pk(user_id),
-        "sk": mk.my_conv_sk(conv["id"]),
-        "gsi1pk": mk.user_pk(user_id),
-        "gsi1sk": mk.my_conv_gsi1sk(conv["lastActivityAt"], conv["id"]),
+        "pk": keys.user_pk(user_id),
+        "sk": keys.my_conv_sk(conv["id"]),
+        "gsi1pk": keys.user_pk(user_id),
+        "gsi1sk": keys.my_conv_gsi1sk(conv["lastActivityAt"], conv["id"]),
         **{k: v for k, v in conv.items() if k not in ("pk", "sk")},
         "type": "conversationIndex",
     }
@@ -83,7 +82,7 @@ def create_conversation(who: Caller, job_id: str, worker_id: str | None) -> tupl
     The owner names the worker; a worker may only open its own (``worker_id`` omitted or
     itself). The worker must have bid on the job.
     """
-    from khaya import jobs
+    from khaya.market import jobs
 
     job = jobs.load(job_id, consistent=False)
     if who.user_id == job["clientId"]:
@@ -98,7 +97,7 @@ def create_conversation(who: Caller, job_id: str, worker_id: str | None) -> tupl
         raise Forbidden("Only the job's owner and its bidders talk about a job.", code="not_a_participant")
     if "#" in worker_id or db.get(*keys.bid(job_id, worker_id)) is None:
         raise NotFound("This worker has not bid on this job.", code="bid_not_found")
-    conv_id, now = mk.conv_id(job_id, worker_id), now_iso()
+    conv_id, now = keys.conv_id(job_id, worker_id), now_iso()
     conv = {
         "id": conv_id,
         "jobId": job_id,
@@ -123,13 +122,13 @@ def create_conversation(who: Caller, job_id: str, worker_id: str | None) -> tupl
         existing = db.get(*keys.conversation(conv_id), consistent=True)
         if existing is None:
             raise
-        return Conversation.model_validate(existing), False
-    return Conversation.model_validate(conv), True
+        return Conversation.from_item(existing), False
+    return Conversation.from_item(conv), True
 
 
 def list_conversations(user_id: str, *, limit: int = 20, cursor: str | None) -> ConversationPage:
     page = db.query(
-        mk.user_pk(user_id),
+        keys.user_pk(user_id),
         index=keys.USER_INDEX,
         sk_prefix="CONV#",
         limit=limit,
@@ -153,7 +152,7 @@ def list_messages(who: Caller, conversation_id: str, *, limit: int = 20, cursor:
     items = [
         {**m, "attachmentUrl": presigned_get(m["attachmentKey"])} if m.get("attachmentKey") else m for m in page.items
     ]
-    return MessagePage.model_validate({"items": items, "next_cursor": page.next_cursor})
+    return MessagePage.from_item({"items": items, "next_cursor": page.next_cursor})
 
 
 def attachment_prefix(conversation_id: str) -> str:
@@ -194,14 +193,14 @@ def send_message(who: Caller, conversation_id: str, text: str, attachment_key: s
                 condition="#a <= :now",
                 names={"#a": "lastActivityAt"},
                 values={":now": now},
-                on_fail=Retry(),
+                on_fail=db.Retry(),
             ),
             *[
                 db.tx_update(
-                    mk.user_pk(uid),
-                    mk.my_conv_sk(conversation_id),
+                    keys.user_pk(uid),
+                    keys.my_conv_sk(conversation_id),
                     set={
-                        "gsi1sk": mk.my_conv_gsi1sk(now, conversation_id),
+                        "gsi1sk": keys.my_conv_gsi1sk(now, conversation_id),
                         "lastActivityAt": now,
                         "lastMessagePreview": preview,
                     },
@@ -210,8 +209,8 @@ def send_message(who: Caller, conversation_id: str, text: str, attachment_key: s
             ],
         ]
 
-    transact_retrying(build)
-    return Message.model_validate(message)
+    db.transact_retrying(build)
+    return Message.from_item(message)
 
 
 def create_attachment(who: Caller, conversation_id: str, content_type: str) -> dict[str, Any]:

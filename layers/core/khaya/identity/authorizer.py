@@ -18,8 +18,8 @@ import json
 import time
 from typing import Any
 
-from khaya.auth.jwt_keys import InvalidToken, verify_access_token
 from khaya.errors import AppError
+from khaya.identity.jwt_keys import InvalidToken, verify_access_token
 
 _DENY: dict[str, Any] = {"isAuthorized": False}
 _users: dict[str, tuple[float, tuple[str, str, int] | None]] = {}

@@ -21,19 +21,18 @@ from typing import Any, Literal
 from pydantic import Field
 
 from khaya import db
-from khaya import jobs as job_service
-from khaya import market_keys as mk
-from khaya.db import keys
+from khaya.api import ApiModel, Page
 from khaya.errors import BusinessRule, Conflict, Forbidden, NotFound
 from khaya.http import Caller
 from khaya.ids import now_iso
-from khaya.market_base import CamelModel, Page, Retry, transact_retrying
+from khaya.market import jobs as job_service
+from khaya.market import keys
 from khaya.money import Money
 
 BidStatus = Literal["pending", "accepted", "rejected", "withdrawn"]
 
 
-class Bid(CamelModel):
+class Bid(ApiModel):
     id: str
     job_id: str
     job_title: str
@@ -60,7 +59,7 @@ def not_pending(status: str) -> Conflict:
 
 
 def _load(bid_id: str) -> dict[str, Any]:
-    parts = mk.split_bid_id(bid_id)
+    parts = keys.split_bid_id(bid_id)
     if parts is None or any("#" in p for p in parts):
         raise not_found()
     item = db.get(*keys.bid(*parts), consistent=True)
@@ -77,8 +76,8 @@ def _visible(bid: dict[str, Any], who: Caller) -> bool:
 
 
 def create_bid(worker_id: str, job_id: str, data: dict[str, Any]) -> Bid:
-    from khaya.market_users import get_user, plan_of
-    from khaya.plans import limits_for
+    from khaya.identity.accounts import get_user
+    from khaya.market.plans import limits_for, plan_of
 
     job = job_service.load(job_id)
     if job["clientId"] == worker_id:
@@ -96,7 +95,7 @@ def create_bid(worker_id: str, job_id: str, data: dict[str, Any]) -> Bid:
     limit = limits_for(plan_of(get_user(worker_id))).live_bids
     now = now_iso()
     bid = {
-        "id": mk.bid_id(job_id, worker_id),
+        "id": keys.bid_id(job_id, worker_id),
         "jobId": job_id,
         "jobTitle": job["title"],
         "workerId": worker_id,
@@ -131,15 +130,15 @@ def create_bid(worker_id: str, job_id: str, data: dict[str, Any]) -> Bid:
             on_fail=Conflict("You already have a bid on this job.", code="duplicate_bid"),
         ),
         db.tx_increment(
-            mk.user_pk(worker_id),
-            mk.USAGE,
+            keys.user_pk(worker_id),
+            keys.USAGE,
             "liveBids",
             limit=limit,
             on_limit=job_service.plan_limit("live bids", limit) if limit is not None else None,
         ),
     ]
-    transact_retrying(lambda: actions)
-    return Bid.model_validate(bid)
+    db.transact_retrying(lambda: actions)
+    return Bid.from_item(bid)
 
 
 # ---------------------------------------------------------------- read
@@ -149,7 +148,7 @@ def get_bid(who: Caller, bid_id: str) -> Bid:
     bid = _load(bid_id)
     if not _visible(bid, who):
         raise not_found()
-    return Bid.model_validate(bid)
+    return Bid.from_item(bid)
 
 
 def list_job_bids(who: Caller, job_id: str, *, limit: int = 20, cursor: str | None) -> BidPage:
@@ -167,13 +166,13 @@ def list_job_bids(who: Caller, job_id: str, *, limit: int = 20, cursor: str | No
         return BidPage.of(page)
     if who.role == "worker":
         own = db.get(*keys.bid(job_id, who.user_id))
-        return BidPage.model_validate({"items": [own] if own else [], "next_cursor": None})
+        return BidPage.from_item({"items": [own] if own else [], "next_cursor": None})
     raise Forbidden("Only the job's owner sees its bids.", code="not_job_owner")
 
 
 def list_my_bids(worker_id: str, *, limit: int = 20, cursor: str | None) -> BidPage:
     page = db.query(
-        mk.user_pk(worker_id),
+        keys.user_pk(worker_id),
         index=keys.USER_INDEX,
         sk_prefix=keys.BID_PREFIX,
         limit=limit,
@@ -227,15 +226,15 @@ def accept_bid(client_id: str, bid_id: str) -> Bid:
         )
         actions += [
             job_service.usage_add(client_id, "openJobs", -1),
-            _bid_update(bid, "accepted", Retry()),
+            _bid_update(bid, "accepted", db.Retry()),
             job_service.usage_add(bid["workerId"], "liveBids", -1),
             *job_service.close_bids_actions(others, "another_bid_accepted"),
         ]
         result["bid"] = {**bid, "status": "accepted", "updatedAt": now_iso()}
         return actions
 
-    transact_retrying(build)
-    return Bid.model_validate(result["bid"])
+    db.transact_retrying(build)
+    return Bid.from_item(result["bid"])
 
 
 def reject_bid(client_id: str, bid_id: str) -> Bid:
@@ -253,8 +252,8 @@ def reject_bid(client_id: str, bid_id: str) -> Bid:
         ),
         job_service.usage_add(bid["workerId"], "liveBids", -1),
     ]
-    transact_retrying(lambda: actions)
-    return Bid.model_validate({**bid, "status": "rejected", "closedReason": "rejected_by_client"})
+    db.transact_retrying(lambda: actions)
+    return Bid.from_item({**bid, "status": "rejected", "closedReason": "rejected_by_client"})
 
 
 def withdraw_bid(worker_id: str, bid_id: str) -> Bid:
@@ -267,5 +266,5 @@ def withdraw_bid(worker_id: str, bid_id: str) -> Bid:
         _bid_update(bid, "withdrawn", Conflict("The bid is no longer pending.", code="bid_not_pending")),
         job_service.usage_add(worker_id, "liveBids", -1),
     ]
-    transact_retrying(lambda: actions)
-    return Bid.model_validate({**bid, "status": "withdrawn"})
+    db.transact_retrying(lambda: actions)
+    return Bid.from_item({**bid, "status": "withdrawn"})

@@ -15,9 +15,8 @@ import time
 from typing import Any
 
 from khaya import db, errors
-from khaya.auth import otp, passwords, tokens
-from khaya.auth.jwt_keys import require_signing_key
-from khaya.db import keys
+from khaya.identity import keys, otp, passwords, tokens
+from khaya.identity.jwt_keys import require_signing_key
 from khaya.ids import new_id, now_iso
 from khaya.observability import logger, mask_phone, metric
 from khaya.phones import normalize_phone
@@ -36,6 +35,11 @@ def _setting_int(name: str, default: int) -> int:
     from khaya.config import settings
 
     return int(settings().get(name) or default)
+
+
+def get_user(user_id: str) -> dict[str, Any] | None:
+    """A user's record as stored (other domains read a name, a phone or a plan from it)."""
+    return db.get(*keys.user(user_id))
 
 
 def _user_by_phone(phone: str) -> dict[str, Any] | None:
@@ -289,3 +293,30 @@ def reset_password(phone_raw: str, code: str, new_password: str) -> None:
     )
     metric("AccountChange", change="password_reset")
     logger.info("password reset; sessions revoked", extra={"userId": user["userId"]})
+
+
+# ---------------------------------------------------------------- admin
+
+
+def _set_status(user_id: str, status: str, *, revoke: bool) -> dict[str, Any]:
+    item = db.update(
+        *keys.user(user_id),
+        set={"status": status, "updatedAt": now_iso()},
+        add={"tokenVersion": 1} if revoke else None,
+        condition="attribute_exists(pk) AND #s <> :deleted AND #s <> :pending",
+        names={"#s": "status"},
+        values={":deleted": "deleted", ":pending": "pending"},
+        on_fail=errors.NotFound("No such user.", code="user_not_found"),
+    )
+    return tokens.public_user(item)
+
+
+def suspend_user(user_id: str) -> dict[str, Any]:
+    """Admin: suspend; every token and session of the user stops working (≤ 60 s for access tokens)."""
+    user = _set_status(user_id, "suspended", revoke=True)
+    metric("AccountChange", change="suspended")
+    return user
+
+
+def unsuspend_user(user_id: str) -> dict[str, Any]:
+    return _set_status(user_id, "active", revoke=False)

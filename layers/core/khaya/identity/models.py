@@ -1,19 +1,16 @@
-"""API models shared by the auth and Me routes (camelCase on the wire)."""
+"""API models shared by the auth and Me routes."""
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-from pydantic.alias_generators import to_camel
+from pydantic import Field
+
+from khaya.api import ApiModel
 
 Role = Literal["client", "worker", "admin"]
 Phone = Field(min_length=5, max_length=32, description="E.164 or a South African local form", examples=["+27821234567"])
 Code = Field(pattern=r"^\d{6}$", description="The 6-digit code", examples=["123456"])
-
-
-class ApiModel(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
 
 
 class OtpOut(ApiModel):

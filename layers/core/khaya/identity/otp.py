@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from khaya import db, errors
-from khaya.db import keys
+from khaya.identity import keys
 from khaya.observability import logger, mask_phone, metric
 
 PURPOSES = ("signup", "login", "reset")

@@ -30,11 +30,10 @@ from collections.abc import Callable
 from typing import Any
 
 from khaya import db
-from khaya import market_keys as mk
-from khaya.db import keys
+from khaya.api import ApiModel, Page
 from khaya.errors import Conflict, NotFound
 from khaya.ids import epoch, now_iso, ulid_from
-from khaya.market_base import CamelModel, Page
+from khaya.market import keys
 from khaya.observability import logger, mask_phone, metric
 
 TTL_DAYS = 90
@@ -42,7 +41,7 @@ _DAY = 86400
 _CLOSE_ROUNDS = 40
 
 
-class Notification(CamelModel):
+class Notification(ApiModel):
     id: str
     kind: str
     title: str
@@ -91,7 +90,7 @@ def _floor_sk(user_id: str) -> tuple[str, str]:
 def list_notifications(user_id: str, *, unread: bool, limit: int = 20, cursor: str | None) -> NotificationPage:
     if unread:
         page = db.query(
-            mk.unread_pk(user_id),
+            keys.unread_pk(user_id),
             index="gsi2",
             sk_between=_floor_sk(user_id),
             limit=limit,
@@ -100,7 +99,7 @@ def list_notifications(user_id: str, *, unread: bool, limit: int = 20, cursor: s
         )
     else:
         page = db.query(
-            mk.user_pk(user_id),
+            keys.user_pk(user_id),
             sk_between=_floor_sk(user_id),
             limit=limit,
             cursor=cursor,
@@ -129,7 +128,7 @@ def read_all(user_id: str, max_items: int = 1000) -> int:
     """Mark every unread notification read (page by page from the unread index)."""
     done = 0
     while done < max_items:
-        page = db.query(mk.unread_pk(user_id), index="gsi2", limit=100, scope=f"notifs:unread:{user_id}")
+        page = db.query(keys.unread_pk(user_id), index="gsi2", limit=100, scope=f"notifs:unread:{user_id}")
         if not page.items:
             break
         for item in page.items:
@@ -160,7 +159,7 @@ def notify(
     key = keys.notification(user_id, nid)
     item = {
         **key.item(),
-        "gsi2pk": mk.unread_pk(user_id),
+        "gsi2pk": keys.unread_pk(user_id),
         "gsi2sk": keys.NOTIF_PREFIX + nid,
         "type": "notification",
         "id": nid,
@@ -188,7 +187,7 @@ def notify(
 
 
 def _text_user(user_id: str, key: keys.Key, text: str, data: dict[str, str]) -> None:
-    from khaya.market_users import get_user
+    from khaya.identity.accounts import get_user
 
     phone = (get_user(user_id) or {}).get("phone")
     if not phone:
@@ -202,7 +201,7 @@ def _text_user(user_id: str, key: keys.Key, text: str, data: dict[str, str]) -> 
 
 def close_pending_bids(job_id: str, reason: str) -> int:
     """Reject every bid of ``job_id`` still pending (a job that left ``open``). Idempotent."""
-    from khaya.jobs import close_bids_actions, pending_bids
+    from khaya.market.jobs import close_bids_actions, pending_bids
 
     closed = 0
     for _ in range(_CLOSE_ROUNDS):
