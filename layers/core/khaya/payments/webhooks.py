@@ -1,0 +1,157 @@
+"""Provider webhooks: verify the signature on the raw bytes, then turn the event into an effect.
+
+``handle_paystack(body, signature)`` and ``handle_stripe(body, header)`` take the body exactly as
+it arrived (base64-decoded when API Gateway flagged it so) and answer what happened:
+``applied`` / ``duplicate`` / ``ignored`` / ``flagged``. The route answers 200 for all of them
+(a provider retries anything else); a bad signature is a 401 and nothing is written.
+
+* Test and live stay apart: a Paystack event whose ``data.domain``, or a Stripe event whose
+  ``livemode``, is not this stage's (``PAYMENTS_LIVE``) is ignored.
+* Dedupe keys (written in the effect's own transaction, see ``khaya.payments.dedupe``):
+  Paystack ``<event>#<reference | transfer code | refund id>`` (its events carry no id);
+  Stripe ``evt#<event id>`` and ``obj#<object id>#<type>`` (Stripe can send one change as two
+  Event objects).
+* Unknown event types are logged and answered 200, so a provider never retries them for days.
+* Nothing here calls a provider: an answer takes one or two DynamoDB round trips.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from khaya.errors import BadRequest, Unauthorized
+from khaya.observability import logger, metric
+from khaya.payments import checkout, payouts, providers, refunds, signatures
+from khaya.payments.dedupe import Outcome
+from khaya.payments.providers import Charge
+
+_TRANSFER_EVENTS = {"transfer.success": "success", "transfer.failed": "failed", "transfer.reversed": "reversed"}
+_PAYSTACK_REFUNDS = {"refund.processed": "succeeded", "refund.failed": "failed"}
+_STRIPE_REFUND_STATES = {"succeeded": "succeeded", "failed": "failed", "canceled": "failed"}
+
+
+def _bad_signature(provider: str) -> Unauthorized:
+    metric("WebhookRejected", provider=provider, reason="signature")
+    logger.warning("webhook with a bad signature", extra={"provider": provider})
+    return Unauthorized("The signature does not match.", code="bad_signature")
+
+
+def _parse(body: bytes) -> dict[str, Any]:
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("The body is not valid JSON.", code="malformed_json") from None
+    if not isinstance(doc, dict):
+        raise BadRequest("The body is not a provider event.", code="malformed_event")
+    return doc
+
+
+def _ignore(provider: str, kind: str, why: str) -> Outcome:
+    logger.info("webhook ignored", extra={"provider": provider, "event": kind[:60], "why": why})
+    metric("WebhookIgnored", provider=provider, why=why)
+    return "ignored"
+
+
+# ---------------------------------------------------------------- Paystack
+
+
+def handle_paystack(body: bytes, signature: str | None) -> Outcome:
+    secret = providers.secret("paystack")
+    if not signatures.paystack_valid(body, signature, [secret["secretKey"], secret.get("previousSecretKey") or ""]):
+        raise _bad_signature("paystack")
+    event = _parse(body)
+    kind, data = str(event.get("event") or ""), event.get("data")
+    if not isinstance(data, dict):
+        raise BadRequest("The event has no data.", code="malformed_event")
+    if data.get("domain") != ("live" if providers.live_mode() else "test"):
+        return _ignore("paystack", kind, "other_environment")
+    if kind == "charge.success":
+        from khaya.payments.paystack_api import charge_from
+
+        charge = charge_from(data)
+        return checkout.apply_charge(charge.reference, charge, [("paystack", f"{kind}#{charge.reference}")])
+    if kind in _TRANSFER_EVENTS:
+        reference = str(data.get("reference") or "")
+        code = str(data.get("transfer_code") or "") or None
+        return payouts.apply_transfer(
+            reference, _TRANSFER_EVENTS[kind], [("paystack", f"{kind}#{code or reference}")], transfer_code=code
+        )
+    if kind in _PAYSTACK_REFUNDS:
+        reference = str(data.get("transaction_reference") or "")
+        refund_id = str(data.get("id") or "")
+        amount = _paystack_amount(data)
+        return refunds.apply_refund(
+            reference,
+            _PAYSTACK_REFUNDS[kind],
+            [("paystack", f"{kind}#{refund_id or reference}")],
+            refund_id=refund_id or None,
+            amount=amount,
+        )
+    return _ignore("paystack", kind, "unhandled_type")
+
+
+def _paystack_amount(data: dict[str, Any]) -> dict[str, Any] | None:
+    raw, currency = data.get("amount"), data.get("currency")
+    if raw is None or not currency:
+        return None
+    text = str(raw)  # refund events carry the amount as a string
+    return (
+        {"amount": int(text), "currency": str(currency).upper()} if text.isdigit() else {"amount": -1, "currency": ""}
+    )
+
+
+# ---------------------------------------------------------------- Stripe
+
+
+def handle_stripe(body: bytes, header: str | None, *, now: int | None = None) -> Outcome:
+    secret = providers.secret("stripe")
+    secrets = [str(s) for s in secret.get("webhookSecrets") or [] if s]
+    if not signatures.stripe_valid(body, header, secrets, now=now):
+        raise _bad_signature("stripe")
+    event = _parse(body)
+    kind = str(event.get("type") or "")
+    obj = (event.get("data") or {}).get("object") if isinstance(event.get("data"), dict) else None
+    if not isinstance(obj, dict) or not event.get("id"):
+        raise BadRequest("The event has no object.", code="malformed_event")
+    if event.get("livemode") is not providers.live_mode():
+        return _ignore("stripe", kind, "other_environment")
+    seen = [("stripe", f"evt#{event['id']}"), ("stripe", f"obj#{obj.get('id')}#{kind}")]
+    if kind in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):
+        from khaya.payments.stripe_api import charge_from_session
+
+        charge = charge_from_session(obj)
+        if charge.state != "success":
+            return _ignore("stripe", kind, "not_paid_yet")  # an async method: its own event follows
+        return checkout.apply_charge(charge.reference, charge, seen)
+    if kind in ("checkout.session.async_payment_failed", "checkout.session.expired"):
+        from khaya.payments.stripe_api import charge_from_session
+
+        found = charge_from_session(obj)
+        failed = Charge(
+            reference=found.reference,
+            state="failed",
+            amount=found.amount,
+            currency=found.currency,
+            provider_status=kind.rsplit(".", 1)[1],
+        )
+        return checkout.apply_charge(found.reference, failed, seen)
+    if kind in ("refund.created", "refund.updated", "refund.failed"):
+        state = "failed" if kind == "refund.failed" else _STRIPE_REFUND_STATES.get(str(obj.get("status") or ""))
+        if state is None:
+            return _ignore("stripe", kind, "refund_in_progress")
+        reference = str((obj.get("metadata") or {}).get("reference") or "")
+        amount = obj.get("amount")
+        return refunds.apply_refund(
+            reference,
+            state,
+            seen,
+            refund_id=str(obj.get("id") or "") or None,
+            amount={"amount": amount, "currency": str(obj.get("currency") or "").upper()}
+            if isinstance(amount, int)
+            else None,
+        )
+    if kind == "transfer.reversed":
+        reference = str((obj.get("metadata") or {}).get("reference") or obj.get("transfer_group") or "")
+        return payouts.apply_transfer(reference, "reversed", seen, transfer_code=str(obj.get("id") or "") or None)
+    return _ignore("stripe", kind, "unhandled_type")
