@@ -208,7 +208,10 @@ class Gateway:
         self.pools = Pools(self.fns)
         self.authorizer_id = authorizer_function(self.template)
         self.cors = cors_config(self.template)
-        self.dev = dev_routes.DevContext(endpoint_url, TABLE_NAME, self.routes.listing())
+        self.dev = dev_routes.DevContext(endpoint_url, TABLE_NAME, self.routes.listing(), invoke=self._invoke)
+
+    def _invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
+        return self.pools[logical_id].invoke(event)
 
     def handle(self, method: str, raw_target: str, headers: list[tuple[str, str]], body: bytes, ip: str) -> Reply:
         rid = uuid.uuid4().hex[:20]
@@ -427,9 +430,12 @@ def main(argv: list[str] | None = None) -> int:
     template_path = args.template.resolve()
     template = load_template(template_path)
     fns = functions(template)
-    from local.resources import create_resources, local_environment
+    from local.resources import create_resources, local_environment, local_parameters
 
-    resolver = Resolver(template, {"Table": TABLE_NAME} if "Table" not in template.get("Resources", {}) else None)
+    overrides = local_parameters(f"http://127.0.0.1:{args.port}")
+    if "Table" not in template.get("Resources", {}):
+        overrides["Table"] = TABLE_NAME
+    resolver = Resolver(template, overrides)
     env = {**base_environment(endpoint), **local_environment(), **function_environment(fns, resolver)}
     env["STAGE"], env["TABLE_NAME"] = "local", TABLE_NAME
     apply_environment(env)

@@ -41,6 +41,24 @@ def _jwt_public_keys() -> str:
     return json.dumps({"keys": {kid: public_pem}})
 
 
+# The local stage's provider secrets are fixed, published values (API.md), so anyone can sign
+# a test webhook by hand; every other stage reads real ones from Secrets Manager.
+LOCAL_PAYSTACK_SECRET_KEY = "sk_test_khaya_local"
+LOCAL_STRIPE_WEBHOOK_SECRET = "whsec_khaya_local"
+
+
+def _local_paystack() -> str:
+    import json
+
+    return json.dumps({"secretKey": LOCAL_PAYSTACK_SECRET_KEY})
+
+
+def _local_stripe() -> str:
+    import json
+
+    return json.dumps({"secretKey": "sk_test_khaya_local_stripe", "webhookSecrets": [LOCAL_STRIPE_WEBHOOK_SECRET]})
+
+
 def _fake_twilio() -> str:
     import json
 
@@ -56,7 +74,22 @@ SECRETS: dict[str, tuple[str, Callable[[], str]]] = {
     "JWT_PRIVATE_KEY_SECRET_NAME": ("khaya/local/jwt-private-key", _jwt_private_key),
     "JWT_PUBLIC_KEYS_SECRET_NAME": ("khaya/local/jwt-public-keys", _jwt_public_keys),
     "TWILIO_SECRET_NAME": ("khaya/local/twilio", _fake_twilio),
+    # payments: the local payment simulator signs with these
+    "PAYSTACK_SECRET_NAME": ("khaya/local/paystack", _local_paystack),
+    "STRIPE_SECRET_NAME": ("khaya/local/stripe", _local_stripe),
 }
+
+
+def local_parameters(api_url: str) -> dict[str, str]:
+    """Template parameters the local stage overrides, given the local API's own URL: the
+    payment providers are the simulator the local gateway serves (``local.payment_simulator``)."""
+    return {
+        "PaystackApiUrl": f"{api_url}/_dev/paystack",
+        "StripeApiUrl": f"{api_url}/_dev/stripe",
+        "CheckoutReturnUrl": f"{api_url}/_dev/pay/done",
+        "PayoutRetryBaseSeconds": "2",
+    }
+
 
 # Non-secret settings only the local stage has (never set by a STAGE check in code).
 LOCAL_SETTINGS: dict[str, str] = {

@@ -35,7 +35,7 @@ from khaya.market import jobs as market_jobs
 from khaya.market import keys as market_keys
 from khaya.money import Money
 from khaya.observability import logger, metric
-from khaya.payments import clock, dedupe, keys, ledger, providers
+from khaya.payments import adapters, clock, dedupe, keys, ledger, providers
 from khaya.payments.dedupe import Effect, Outcome, SeenKey
 
 PaymentStatus = Literal["pending", "succeeded", "failed", "flagged", "refunded"]
@@ -99,10 +99,10 @@ def load(reference: str) -> dict[str, Any]:
 
 def current_payment(job_id: str) -> dict[str, Any] | None:
     """The job's newest payment attempt, if any."""
-    page = db.query(
+    page = db.query(  # every attempt fits one page: no cursor to sign
         keys.job_pk(job_id),
         sk_prefix=keys.PAYMENT_PREFIX,
-        limit=1,
+        limit=keys.MAX_ATTEMPTS,
         consistent=True,
         scope=f"payments:{job_id}",
     )
@@ -285,7 +285,7 @@ def start_payment(client_id: str, job_id: str, provider: str) -> CheckoutOut:
 def _open_checkout(payment: dict[str, Any], job: dict[str, Any]) -> CheckoutOut:
     from khaya.payments.http_client import ProviderRejected, ProviderUnavailable
 
-    gateway = providers.gateway(str(payment["provider"]))
+    gateway = adapters.gateway(str(payment["provider"]))
     try:
         session = gateway.start_checkout(
             reference=payment["reference"],

@@ -44,7 +44,7 @@ from khaya.ids import now_iso
 from khaya.market import jobs as market_jobs
 from khaya.market import keys as market_keys
 from khaya.observability import logger, metric
-from khaya.payments import clock, dedupe, keys, ledger, providers
+from khaya.payments import adapters, clock, dedupe, keys, ledger
 from khaya.payments.dedupe import Effect, Outcome, SeenKey
 
 MAX_FAILURES = 5
@@ -232,7 +232,7 @@ def start_payout(job_id: str) -> str:
     reference, provider = str(claimed["reference"]), str(claimed["provider"])
     metric("PayoutStarted", provider=provider)
     try:
-        transfer = providers.rail(provider).transfer(
+        transfer = adapters.rail(provider).transfer(
             reference=reference,
             amount=int(payout["net"]),
             currency=str(payout["currency"]),

@@ -12,7 +12,8 @@ Ports (``typing.Protocol``), so services depend on what they need, not on an SDK
 The adapters (``khaya.payments.paystack_api``, ``khaya.payments.stripe_api``) speak the
 providers' HTTP APIs with plain ``requests``; their base URLs are configuration
 (``PAYSTACK_API_URL``, ``STRIPE_API_URL``), which is how the local stage points them at the
-payment simulator. Tests install fakes with ``use(...)``.
+payment simulator. ``khaya.payments.adapters`` hands out the adapter in use (tests install
+fakes there).
 
 Secrets (Secrets Manager, names in ``PAYSTACK_SECRET_NAME`` / ``STRIPE_SECRET_NAME``):
 ``{"secretKey": "sk_…", "previousSecretKey"?: "sk_…"}`` for Paystack (its webhooks are signed
@@ -153,48 +154,3 @@ def api_url(provider: str) -> str:
 
     default = {"paystack": "https://api.paystack.co", "stripe": "https://api.stripe.com"}[provider]
     return (settings().get(f"{provider.upper()}_API_URL") or default).rstrip("/")
-
-
-# ---------------------------------------------------------------- the adapters in use
-
-_installed: dict[str, Any] = {}
-
-
-def use(**fakes: Any) -> None:
-    """Install stand-ins (tests): ``use(paystack=..., stripe=...)``; ``use()`` restores the real ones."""
-    _installed.clear()
-    _installed.update({k: v for k, v in fakes.items() if v is not None})
-
-
-def _adapter(name: str) -> Any:
-    if name in _installed:
-        return _installed[name]
-    if name == "paystack":
-        from khaya.payments.paystack_api import Paystack
-
-        return Paystack()
-    if name == "stripe":
-        from khaya.payments.stripe_api import Stripe
-
-        return Stripe()
-    raise ValueError(f"unknown provider {name!r}")
-
-
-def gateway(name: str) -> PaymentGateway:
-    adapter: PaymentGateway = _adapter(name)
-    return adapter
-
-
-def rail(name: str) -> PayoutRail:
-    adapter: PayoutRail = _adapter(name)
-    return adapter
-
-
-def bank_directory() -> BankDirectory:
-    adapter: BankDirectory = _adapter("paystack")
-    return adapter
-
-
-def connected_accounts() -> ConnectedAccounts:
-    adapter: ConnectedAccounts = _adapter("stripe")
-    return adapter

@@ -26,7 +26,7 @@ from khaya import db
 from khaya.errors import Conflict
 from khaya.ids import now_iso
 from khaya.observability import logger, metric
-from khaya.payments import checkout, clock, dedupe, keys, payouts, providers, refunds
+from khaya.payments import adapters, checkout, clock, dedupe, keys, payouts, providers, refunds
 from khaya.payments.dedupe import Effect
 
 BATCH = 100
@@ -88,7 +88,7 @@ def _check_payment(payment: dict[str, Any]) -> str:
     if not payment.get("providerRef"):
         return str(dedupe.run(lambda: _fail(reference, "checkout_not_started"), []))
     try:
-        charge = providers.gateway(str(payment["provider"])).verify_charge(reference, str(payment["providerRef"]))
+        charge = adapters.gateway(str(payment["provider"])).verify_charge(reference, str(payment["providerRef"]))
     except ProviderRejected as exc:
         if exc.http_status in (400, 404):
             return str(dedupe.run(lambda: _fail(reference, "unknown_to_provider"), []))
@@ -126,7 +126,7 @@ def _check_payout(payout: dict[str, Any], now: str) -> str:
         return "moved_on"
     reference = str(payout["reference"])
     try:
-        found = providers.rail(str(payout["provider"])).verify_transfer(reference)
+        found = adapters.rail(str(payout["provider"])).verify_transfer(reference)
     except (ProviderRejected, ProviderUnavailable):
         return "provider_unavailable"
     if found is None:
@@ -162,7 +162,7 @@ def _check_refund(payment: dict[str, Any]) -> str:
     if state == "requesting" and payment.get("provider") == "stripe":
         amount = payment["amount"]
         try:
-            refund = providers.gateway("stripe").refund(
+            refund = adapters.gateway("stripe").refund(
                 reference=reference,
                 provider_payment_id=payment.get("providerPaymentId"),
                 amount=int(amount["amount"]),

@@ -28,7 +28,7 @@ from khaya.ids import now_iso
 from khaya.market import jobs as market_jobs
 from khaya.market import keys as market_keys
 from khaya.observability import logger, metric
-from khaya.payments import checkout, clock, dedupe, keys, ledger, providers
+from khaya.payments import adapters, checkout, clock, dedupe, keys, ledger
 from khaya.payments.dedupe import Effect, Outcome, SeenKey
 
 UNDER_WAY = ("requesting", "pending")
@@ -100,7 +100,7 @@ def cancel_funded_job(client_id: str, job_id: str) -> market_jobs.Job:
         return market_jobs.Job.from_item(job)
     amount = payment["amount"]
     try:
-        refund = providers.gateway(str(payment["provider"])).refund(
+        refund = adapters.gateway(str(payment["provider"])).refund(
             reference=str(payment["reference"]),
             provider_payment_id=payment.get("providerPaymentId"),
             amount=int(amount["amount"]),

@@ -17,7 +17,10 @@ it arrived (base64-decoded when API Gateway flagged it so) and answer what happe
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from khaya.errors import BadRequest, Unauthorized
@@ -29,6 +32,25 @@ from khaya.payments.providers import Charge
 _TRANSFER_EVENTS = {"transfer.success": "success", "transfer.failed": "failed", "transfer.reversed": "reversed"}
 _PAYSTACK_REFUNDS = {"refund.processed": "succeeded", "refund.failed": "failed"}
 _STRIPE_REFUND_STATES = {"succeeded": "succeeded", "failed": "failed", "canceled": "failed"}
+
+
+def raw_body(event: Mapping[str, Any]) -> bytes:
+    """The body exactly as the provider sent it (API Gateway base64-encodes some bodies)."""
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        try:
+            return base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError):
+            raise BadRequest("The body is not valid base64.", code="malformed_body") from None
+    return str(body).encode("utf-8")
+
+
+def header(event: Mapping[str, Any], name: str) -> str | None:
+    wanted = name.lower()
+    for key, value in (event.get("headers") or {}).items():
+        if str(key).lower() == wanted:
+            return str(value)
+    return None
 
 
 def _bad_signature(provider: str) -> Unauthorized:
