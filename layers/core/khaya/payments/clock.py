@@ -18,3 +18,8 @@ def iso_in(seconds: float) -> str:
 def age_seconds(stamp: str) -> float:
     """How long ago ``stamp`` (an ISO time written by ``khaya.ids.now_iso``) was."""
     return time.time() - datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+def iso_after(stamp: str, seconds: float) -> str:
+    """``stamp`` (ISO) plus ``seconds``."""
+    return iso(datetime.fromisoformat(stamp.replace("Z", "+00:00")) + timedelta(seconds=seconds))

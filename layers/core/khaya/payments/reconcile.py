@@ -47,13 +47,15 @@ def _due(partition: str, now: str, limit: int = BATCH) -> list[dict[str, Any]]:
     return page.items
 
 
-def _recheck_later(item: dict[str, Any], partition: str, ident: str, seconds: float, field: str = "status") -> None:
-    """Move the item's due time on (only if it is still in the state we looked at)."""
+def _recheck_later(
+    item: dict[str, Any], partition: str, ident: str, at: str, seconds: float, field: str = "status"
+) -> None:
+    """Move the item's due time on from this run's time (only if it is still as we saw it)."""
     with contextlib.suppress(Conflict):  # it moved on by itself
         db.update(
             str(item["pk"]),
             str(item["sk"]),
-            set={"gsi2sk": f"{clock.iso_in(seconds)}#{ident}"},
+            set={"gsi2sk": f"{clock.iso_after(at, seconds)}#{ident}"},
             condition="#f = :v AND gsi2pk = :p",
             names={"#f": field},
             values={":v": item.get(field), ":p": partition},
@@ -65,11 +67,11 @@ def run(now: str | None = None) -> dict[str, int]:
     at = now or now_iso()
     counts: Counter[str] = Counter()
     for item in _due(keys.PENDING_PAYMENTS, at):
-        counts[f"payment:{_check_payment(item)}"] += 1
+        counts[f"payment:{_check_payment(item, at)}"] += 1
     for item in _due(keys.PAYOUTS_DUE, at):
         counts[f"payout:{_check_payout(item, at)}"] += 1
     for item in _due(keys.REFUNDS_DUE, at):
-        counts[f"refund:{_check_refund(item)}"] += 1
+        counts[f"refund:{_check_refund(item, at)}"] += 1
     for name, n in counts.items():
         metric("Reconciled", float(n), item=name)
     logger.info("reconciliation done", extra={"counts": dict(counts)})
@@ -79,7 +81,7 @@ def run(now: str | None = None) -> dict[str, int]:
 # ---------------------------------------------------------------- payments
 
 
-def _check_payment(payment: dict[str, Any]) -> str:
+def _check_payment(payment: dict[str, Any], at: str) -> str:
     from khaya.payments.http_client import ProviderRejected, ProviderUnavailable
 
     reference = str(payment["reference"])
@@ -102,7 +104,7 @@ def _check_payment(payment: dict[str, Any]) -> str:
         return str(checkout.apply_charge(reference, charge, []))
     if clock.age_seconds(str(payment["createdAt"])) > ABANDONED_AFTER_SECONDS:
         return str(dedupe.run(lambda: _fail(reference, charge.provider_status or "abandoned"), []))
-    _recheck_later(payment, keys.PENDING_PAYMENTS, reference, RECHECK_SECONDS)
+    _recheck_later(payment, keys.PENDING_PAYMENTS, reference, at, RECHECK_SECONDS)
     return "still_pending"
 
 
@@ -135,11 +137,11 @@ def _check_payout(payout: dict[str, Any], now: str) -> str:
             return str(dedupe.run(lambda: _restart(job_id, reference), []))
         logger.error("a transfer in flight is unknown to the provider", extra={"jobId": job_id})
         metric("PayoutNeedsOperator", reason="unknown_transfer")
-        _recheck_later(payout, keys.PAYOUTS_DUE, job_id, OPERATOR_RECHECK_SECONDS)
+        _recheck_later(payout, keys.PAYOUTS_DUE, job_id, now, OPERATOR_RECHECK_SECONDS)
         return "needs_operator"
     if found.state in ("success", "failed", "reversed") or (status == "starting" and found.state in ("pending", "otp")):
         return str(payouts.apply_transfer(reference, found.state, [], transfer_code=found.transfer_code))
-    _recheck_later(payout, keys.PAYOUTS_DUE, job_id, payouts.IN_FLIGHT_CHECK_SECONDS)
+    _recheck_later(payout, keys.PAYOUTS_DUE, job_id, now, payouts.IN_FLIGHT_CHECK_SECONDS)
     return "still_in_flight"
 
 
@@ -153,7 +155,7 @@ def _restart(job_id: str, reference: str) -> Effect:
 # ---------------------------------------------------------------- refunds
 
 
-def _check_refund(payment: dict[str, Any]) -> str:
+def _check_refund(payment: dict[str, Any], at: str) -> str:
     from khaya.payments.http_client import ProviderRejected, ProviderUnavailable
 
     reference, state = str(payment["reference"]), payment.get("refundState")
@@ -172,9 +174,9 @@ def _check_refund(payment: dict[str, Any]) -> str:
             return "provider_unavailable"
         if refund.state != "pending":
             return str(refunds.apply_refund(reference, refund.state, [], refund_id=refund.refund_id, amount=amount))
-        _recheck_later(payment, keys.REFUNDS_DUE, reference, RECHECK_SECONDS, field="refundState")
+        _recheck_later(payment, keys.REFUNDS_DUE, reference, at, RECHECK_SECONDS, field="refundState")
         return "still_pending"
     metric("RefundNeedsOperator", provider=str(payment.get("provider")), state=str(state))
     logger.warning("refund not confirmed yet", extra={"reference": reference, "state": state})
-    _recheck_later(payment, keys.REFUNDS_DUE, reference, OPERATOR_RECHECK_SECONDS, field="refundState")
+    _recheck_later(payment, keys.REFUNDS_DUE, reference, at, OPERATOR_RECHECK_SECONDS, field="refundState")
     return "needs_operator"
