@@ -13,6 +13,7 @@ from local.events import LambdaContext, http_event
 from local.loader import load_handler
 from tests.support.aws import TEST_ENV, mocked_aws, reset_caches
 from tests.support.no_scan import no_scan  # noqa: F401  (autouse: any DynamoDB Scan fails the test)
+from tests.support.payments import fake_providers  # noqa: F401  (autouse: payment providers are fakes)
 
 
 @pytest.fixture(autouse=True)

@@ -2,6 +2,7 @@
 providers sign them (with the local stage's published secrets).
 
     fakes = FakeProviders.install()        # adapters.gateway("paystack") etc. are now fakes
+    (the autouse ``fake_providers`` fixture does this for every test: none reaches a provider)
     body, headers = paystack_webhook("charge.success", {...})
     body, headers = stripe_webhook("checkout.session.completed", session)
 """
@@ -12,9 +13,13 @@ import hashlib
 import hmac
 import json
 import secrets
+import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+import pytest
 
 from khaya.payments.http_client import ProviderRejected, ProviderUnavailable
 from khaya.payments.providers import Bank, Charge, CheckoutSession, Refund, Transfer
@@ -195,3 +200,15 @@ def unavailable(provider: str = "paystack", *, ambiguous: bool = False) -> Provi
 
 def rejected(provider: str = "paystack", status: int = 400) -> ProviderRejected:
     return ProviderRejected(provider, status, {"status": False, "message": "refused"})
+
+
+@pytest.fixture(autouse=True)
+def fake_providers() -> Iterator[FakeProviders]:
+    """Every test talks to fake providers: no test reaches Paystack or Stripe over the network
+    (the adapters' contract tests build their adapters themselves, on an intercepted transport)."""
+    installed = FakeProviders.install()
+    accounts = sys.modules.get("khaya.payments.accounts")
+    if accounts is not None:
+        accounts._banks_cache.clear()
+    yield installed
+    FakeProviders.uninstall()

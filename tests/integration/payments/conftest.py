@@ -4,7 +4,7 @@ a completion, the payout stream)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -112,10 +112,8 @@ class Flow:
 
 
 @pytest.fixture
-def fakes() -> Iterator[FakeProviders]:
-    installed = FakeProviders.install()
-    yield installed
-    FakeProviders.uninstall()
+def fakes(fake_providers: FakeProviders) -> FakeProviders:
+    return fake_providers
 
 
 @pytest.fixture
