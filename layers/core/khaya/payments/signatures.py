@@ -59,7 +59,7 @@ def _parse_stripe(header: str) -> tuple[int | None, list[str]]:
             except ValueError:
                 return None, []
         elif key == "v1" and value:
-            signatures.append(value.strip().lower())
+            signatures.append(value.strip())
     return timestamp, signatures
 
 
