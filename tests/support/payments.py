@@ -212,3 +212,54 @@ def fake_providers() -> Iterator[FakeProviders]:
         accounts._banks_cache.clear()
     yield installed
     FakeProviders.uninstall()
+
+
+# ---------------------------------------------------------------- real races (threads, moto's server)
+
+
+def invoke(
+    method: str,
+    path: str,
+    who: dict[str, str] | None = None,
+    body: Any = None,
+    *,
+    headers: dict[str, str] | None = None,
+    instance: int = 0,
+) -> tuple[int, Any]:
+    """Run the function serving ``method path`` in its own container ``instance`` (as Lambda would)."""
+    from local.cfn import functions
+    from local.events import LambdaContext, http_event, match_path
+    from local.loader import load_handler
+
+    for fn in functions():
+        for route in fn.routes:
+            if route.method == method and match_path(route.path, path) is not None:
+                event = http_event(method, path, route_path=route.path, body=body, headers=headers, authorizer=who)
+                raw = load_handler(fn, instance)(event, LambdaContext(fn.logical_id))
+                return raw["statusCode"], json.loads(raw["body"] or "null")
+    raise LookupError(path)
+
+
+def race(calls: list[Any], first_instance: int = 200) -> list[Any]:
+    """Start every call at once (a barrier), each in its own thread and container; their results."""
+    import threading
+
+    results: list[Any] = [None] * len(calls)
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(calls))
+
+    def run(i: int) -> None:
+        try:
+            barrier.wait()
+            results[i] = calls[i](first_instance + i)
+        except BaseException as exc:  # surfaced below, never lost in a thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=300)
+    if errors:
+        raise errors[0]
+    return results

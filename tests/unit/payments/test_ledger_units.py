@@ -87,7 +87,9 @@ def test_payment_and_transfer_references_are_their_keys():
     assert keys.parse_transfer_reference(ref) == (job, 3)
 
 
-@pytest.mark.parametrize("value", ["", "kh-", "kh-short-01", f"kh-{JOB['id']}-1", f"KH-{JOB['id']}-01", "T685312322670591"])
+@pytest.mark.parametrize(
+    "value", ["", "kh-", "kh-short-01", f"kh-{JOB['id']}-1", f"KH-{JOB['id']}-01", "T685312322670591"]
+)
 def test_references_that_are_not_ours_are_recognised(value):
     assert keys.parse_reference(value) is None
     assert keys.payment_by_reference(value) is None

@@ -177,7 +177,8 @@ def test_verify_reads_data_status_amount_currency_and_metadata(paystack):
 
 
 @pytest.mark.parametrize(
-    ("status", "state"), [("failed", "failed"), ("abandoned", "pending"), ("ongoing", "pending"), ("reversed", "failed")]
+    ("status", "state"),
+    [("failed", "failed"), ("abandoned", "pending"), ("ongoing", "pending"), ("reversed", "failed")],
 )
 def test_a_successful_call_about_an_unsuccessful_charge_is_judged_by_data_status(paystack, status, state):
     # The top-level "status": true only says the call worked.
@@ -227,11 +228,18 @@ def test_refund_sends_the_transaction_reference_amount_and_currency_once(paystac
             },
         },
     )
-    refund = adapter.refund(reference="T685312322670591", provider_payment_id="1004723697", amount=10000, currency="NGN")
+    refund = adapter.refund(
+        reference="T685312322670591", provider_payment_id="1004723697", amount=10000, currency="NGN"
+    )
     req, body = sent(rsps)
     assert req.method == "POST" and req.url == f"{BASE}/refund"
     assert_authorised(req)
-    assert body == {"transaction": "T685312322670591", "amount": 10000, "currency": "NGN", "merchant_note": "Job cancelled"}
+    assert body == {
+        "transaction": "T685312322670591",
+        "amount": 10000,
+        "currency": "NGN",
+        "merchant_note": "Job cancelled",
+    }
     assert (refund.refund_id, refund.state) == ("1234567", "pending")
 
 
@@ -250,29 +258,52 @@ def test_the_bank_list_is_read_by_currency_following_the_cursor(paystack):
     adapter, rsps = paystack
 
     def bank(name, code, kind):
-        return {"name": name, "slug": name.lower(), "code": code, "longcode": "", "gateway": None,
-                "pay_with_bank": False, "active": True, "is_deleted": False, "country": "Kenya",
-                "currency": "KES", "type": kind, "id": 1}
+        return {
+            "name": name,
+            "slug": name.lower(),
+            "code": code,
+            "longcode": "",
+            "gateway": None,
+            "pay_with_bank": False,
+            "active": True,
+            "is_deleted": False,
+            "country": "Kenya",
+            "currency": "KES",
+            "type": kind,
+            "id": 1,
+        }
 
     rsps.add(
         responses.GET,
         f"{BASE}/bank",
-        json={"status": True, "message": "Banks retrieved", "data": [bank("M-PESA", "MPESA", "mobile_money")],
-              "meta": {"next": "YmFuazoxNjk=", "previous": None, "perPage": 100}},
+        json={
+            "status": True,
+            "message": "Banks retrieved",
+            "data": [bank("M-PESA", "MPESA", "mobile_money")],
+            "meta": {"next": "YmFuazoxNjk=", "previous": None, "perPage": 100},
+        },
         match=[responses.matchers.query_param_matcher({"currency": "KES", "perPage": "100", "use_cursor": "true"})],
     )
     rsps.add(
         responses.GET,
         f"{BASE}/bank",
-        json={"status": True, "message": "Banks retrieved",
-              "data": [bank("Equity Bank", "68", "kepss"), {**bank("Old Bank", "1", "kepss"), "active": False}],
-              "meta": {"next": None, "previous": "YmFuazoxNjk=", "perPage": 100}},
-        match=[responses.matchers.query_param_matcher(
-            {"currency": "KES", "perPage": "100", "use_cursor": "true", "next": "YmFuazoxNjk="}
-        )],
+        json={
+            "status": True,
+            "message": "Banks retrieved",
+            "data": [bank("Equity Bank", "68", "kepss"), {**bank("Old Bank", "1", "kepss"), "active": False}],
+            "meta": {"next": None, "previous": "YmFuazoxNjk=", "perPage": 100},
+        },
+        match=[
+            responses.matchers.query_param_matcher(
+                {"currency": "KES", "perPage": "100", "use_cursor": "true", "next": "YmFuazoxNjk="}
+            )
+        ],
     )
     banks = adapter.list_banks("KES")
-    assert [(b.code, b.name, b.type) for b in banks] == [("MPESA", "M-PESA", "mobile_money"), ("68", "Equity Bank", "kepss")]
+    assert [(b.code, b.name, b.type) for b in banks] == [
+        ("MPESA", "M-PESA", "mobile_money"),
+        ("68", "Equity Bank", "kepss"),
+    ]
     assert_authorised(rsps.calls[0].request)
 
 
@@ -281,8 +312,11 @@ def test_resolve_asks_for_the_account_name_by_number_and_bank_code(paystack):
     rsps.add(
         responses.GET,
         f"{BASE}/bank/resolve",
-        json={"status": True, "message": "Account number resolved",
-              "data": {"account_number": "0001234567", "account_name": "Doe Jane Loren", "bank_id": 9}},
+        json={
+            "status": True,
+            "message": "Account number resolved",
+            "data": {"account_number": "0001234567", "account_name": "Doe Jane Loren", "bank_id": 9},
+        },
         match=[responses.matchers.query_param_matcher({"account_number": "0001234567", "bank_code": "058"})],
     )
     assert adapter.resolve_account(bank_code="058", account_number="0001234567") == "Doe Jane Loren"
@@ -295,16 +329,33 @@ def test_a_transfer_recipient_is_created_with_its_type_account_bank_and_currency
     rsps.add(
         responses.POST,
         f"{BASE}/transferrecipient",
-        json={"status": True, "message": "Transfer recipient created successfully",
-              "data": {"active": True, "currency": "NGN", "domain": "test", "id": 46372386, "name": "Tolu Robert",
-                       "recipient_code": "RCP_m7ljkv8leesep7p", "type": kind, "is_deleted": False,
-                       "details": {"account_number": "01000000010", "bank_code": "058"}}},
+        json={
+            "status": True,
+            "message": "Transfer recipient created successfully",
+            "data": {
+                "active": True,
+                "currency": "NGN",
+                "domain": "test",
+                "id": 46372386,
+                "name": "Tolu Robert",
+                "recipient_code": "RCP_m7ljkv8leesep7p",
+                "type": kind,
+                "is_deleted": False,
+                "details": {"account_number": "01000000010", "bank_code": "058"},
+            },
+        },
     )
-    code = adapter.create_recipient(type=kind, name="Tolu Robert", account_number="01000000010", bank_code="058",
-                                    currency="NGN")
-    req, body = sent(rsps)
-    assert body == {"type": kind, "name": "Tolu Robert", "account_number": "01000000010", "bank_code": "058",
-                    "currency": "NGN"}
+    code = adapter.create_recipient(
+        type=kind, name="Tolu Robert", account_number="01000000010", bank_code="058", currency="NGN"
+    )
+    _, body = sent(rsps)
+    assert body == {
+        "type": kind,
+        "name": "Tolu Robert",
+        "account_number": "01000000010",
+        "bank_code": "058",
+        "currency": "NGN",
+    }
     assert code == "RCP_m7ljkv8leesep7p"
 
 
@@ -319,11 +370,25 @@ def test_an_unsupported_recipient_type_is_refused_before_any_request(paystack):
 TRANSFERRED = {
     "status": True,
     "message": "Transfer has been queued",
-    "data": {"transfersessionid": [], "domain": "test", "amount": 37800, "currency": "NGN",
-             "reference": "khaya-payout-01jd0z7a1b2c3d4e5f6g7h8j9k-1", "source": "balance", "source_details": None,
-             "reason": "Khaya job", "status": "pending", "failures": None, "transfer_code": "TRF_vsyqdmlzble3uii",
-             "titan_code": None, "transferred_at": None, "id": 473405767, "integration": 428626,
-             "request": 430553456, "recipient": 56824902},
+    "data": {
+        "transfersessionid": [],
+        "domain": "test",
+        "amount": 37800,
+        "currency": "NGN",
+        "reference": "khaya-payout-01jd0z7a1b2c3d4e5f6g7h8j9k-1",
+        "source": "balance",
+        "source_details": None,
+        "reason": "Khaya job",
+        "status": "pending",
+        "failures": None,
+        "transfer_code": "TRF_vsyqdmlzble3uii",
+        "titan_code": None,
+        "transferred_at": None,
+        "id": 473405767,
+        "integration": 428626,
+        "request": 430553456,
+        "recipient": 56824902,
+    },
 }
 REF = "khaya-payout-01jd0z7a1b2c3d4e5f6g7h8j9k-1"
 
@@ -331,12 +396,19 @@ REF = "khaya-payout-01jd0z7a1b2c3d4e5f6g7h8j9k-1"
 def test_a_transfer_sends_source_amount_recipient_and_our_deterministic_reference(paystack):
     adapter, rsps = paystack
     rsps.add(responses.POST, f"{BASE}/transfer", json=TRANSFERRED)
-    result = adapter.transfer(reference=REF, amount=37800, currency="NGN", destination="RCP_m7ljkv8leesep7p",
-                              reason="Khaya job")
+    result = adapter.transfer(
+        reference=REF, amount=37800, currency="NGN", destination="RCP_m7ljkv8leesep7p", reason="Khaya job"
+    )
     req, body = sent(rsps)
     assert_authorised(req)
-    assert body == {"source": "balance", "amount": 37800, "currency": "NGN", "recipient": "RCP_m7ljkv8leesep7p",
-                    "reference": REF, "reason": "Khaya job"}
+    assert body == {
+        "source": "balance",
+        "amount": 37800,
+        "currency": "NGN",
+        "recipient": "RCP_m7ljkv8leesep7p",
+        "reference": REF,
+        "reason": "Khaya job",
+    }
     assert (result.state, result.transfer_code) == ("pending", "TRF_vsyqdmlzble3uii")
 
 
@@ -357,15 +429,26 @@ def test_a_transfer_is_resent_under_the_same_reference_after_a_5xx(paystack):
 
 def test_a_resend_refused_as_a_duplicate_reads_the_transfer_back(paystack):
     adapter, rsps = paystack
-    rsps.add(responses.POST, f"{BASE}/transfer", json={"status": False, "message": "Duplicate Transfer Reference"},
-             status=400)
-    rsps.add(responses.GET, f"{BASE}/transfer/verify/{REF}",
-             json={**TRANSFERRED, "message": "Transfer retrieved", "data": {**TRANSFERRED["data"], "status": "success"}})
+    rsps.add(
+        responses.POST,
+        f"{BASE}/transfer",
+        json={"status": False, "message": "Duplicate Transfer Reference"},
+        status=400,
+    )
+    rsps.add(
+        responses.GET,
+        f"{BASE}/transfer/verify/{REF}",
+        json={**TRANSFERRED, "message": "Transfer retrieved", "data": {**TRANSFERRED["data"], "status": "success"}},
+    )
     assert adapter.transfer(reference=REF, amount=1, currency="NGN", destination="R", reason="r").state == "success"
 
 
 def test_verifying_an_unknown_transfer_answers_none(paystack):
     adapter, rsps = paystack
-    rsps.add(responses.GET, f"{BASE}/transfer/verify/{REF}", json={"status": False, "message": "Transfer not found"},
-             status=404)
+    rsps.add(
+        responses.GET,
+        f"{BASE}/transfer/verify/{REF}",
+        json={"status": False, "message": "Transfer not found"},
+        status=404,
+    )
     assert adapter.verify_transfer(REF) is None

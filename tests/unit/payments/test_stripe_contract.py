@@ -104,8 +104,9 @@ def test_a_lost_create_is_resent_with_the_same_idempotency_key(stripe):
     adapter, rsps = stripe
     rsps.add(responses.POST, f"{BASE}/v1/checkout/sessions", json={"error": {"type": "api_error"}}, status=500)
     rsps.add(responses.POST, f"{BASE}/v1/checkout/sessions", json=SESSION)
-    adapter.start_checkout(reference=REF, amount=1, currency="ZAR", email="e", description="d", metadata={},
-                           return_url="https://x")
+    adapter.start_checkout(
+        reference=REF, amount=1, currency="ZAR", email="e", description="d", metadata={}, return_url="https://x"
+    )
     keys = [c.request.headers["Idempotency-Key"] for c in rsps.calls]
     assert keys == [f"checkout-{REF}", f"checkout-{REF}"]
 
@@ -125,15 +126,26 @@ def test_a_refund_names_the_payment_intent_and_carries_our_reference(stripe):
     rsps.add(
         responses.POST,
         f"{BASE}/v1/refunds",
-        json={"id": "re_1Nispe2eZvKYlo2Cd31jOCgZ", "object": "refund", "amount": 150000, "currency": "zar",
-              "payment_intent": "pi_3MtwBwLkdIwHu7ix28a3tqPa", "status": "succeeded", "metadata": {"reference": REF}},
+        json={
+            "id": "re_1Nispe2eZvKYlo2Cd31jOCgZ",
+            "object": "refund",
+            "amount": 150000,
+            "currency": "zar",
+            "payment_intent": "pi_3MtwBwLkdIwHu7ix28a3tqPa",
+            "status": "succeeded",
+            "metadata": {"reference": REF},
+        },
     )
-    refund = adapter.refund(reference=REF, provider_payment_id="pi_3MtwBwLkdIwHu7ix28a3tqPa", amount=150000,
-                            currency="ZAR")
+    refund = adapter.refund(
+        reference=REF, provider_payment_id="pi_3MtwBwLkdIwHu7ix28a3tqPa", amount=150000, currency="ZAR"
+    )
     req = rsps.calls[0].request
     assert_headers(req, key=f"refund-{REF}")
-    assert fields(req) == {"payment_intent": "pi_3MtwBwLkdIwHu7ix28a3tqPa", "amount": "150000",
-                           "metadata[reference]": REF}
+    assert fields(req) == {
+        "payment_intent": "pi_3MtwBwLkdIwHu7ix28a3tqPa",
+        "amount": "150000",
+        "metadata[reference]": REF,
+    }
     assert (refund.refund_id, refund.state) == ("re_1Nispe2eZvKYlo2Cd31jOCgZ", "succeeded")
 
 
@@ -143,15 +155,29 @@ def test_a_connect_transfer_goes_to_the_workers_account_under_our_reference(stri
     rsps.add(
         responses.POST,
         f"{BASE}/v1/transfers",
-        json={"id": "tr_1MiN3gLkdIwHu7ixNCZvFdgA", "object": "transfer", "amount": 142500, "currency": "usd",
-              "destination": "acct_1MTfjCQ9PRzxEwkZ", "reversed": False, "transfer_group": ref},
+        json={
+            "id": "tr_1MiN3gLkdIwHu7ixNCZvFdgA",
+            "object": "transfer",
+            "amount": 142500,
+            "currency": "usd",
+            "destination": "acct_1MTfjCQ9PRzxEwkZ",
+            "reversed": False,
+            "transfer_group": ref,
+        },
     )
-    result = adapter.transfer(reference=ref, amount=142500, currency="USD", destination="acct_1MTfjCQ9PRzxEwkZ",
-                              reason="Khaya job J1")
+    result = adapter.transfer(
+        reference=ref, amount=142500, currency="USD", destination="acct_1MTfjCQ9PRzxEwkZ", reason="Khaya job J1"
+    )
     req = rsps.calls[0].request
     assert_headers(req, key=ref)
-    assert fields(req) == {"amount": "142500", "currency": "usd", "destination": "acct_1MTfjCQ9PRzxEwkZ",
-                           "transfer_group": ref, "description": "Khaya job J1", "metadata[reference]": ref}
+    assert fields(req) == {
+        "amount": "142500",
+        "currency": "usd",
+        "destination": "acct_1MTfjCQ9PRzxEwkZ",
+        "transfer_group": ref,
+        "description": "Khaya job J1",
+        "metadata[reference]": ref,
+    }
     assert (result.state, result.transfer_code) == ("success", "tr_1MiN3gLkdIwHu7ixNCZvFdgA")
 
 
@@ -179,8 +205,13 @@ def test_a_connected_account_shows_its_business_name_and_a_missing_one_none(stri
     rsps.add(
         responses.GET,
         f"{BASE}/v1/accounts/acct_1Nv0FGQ9RKHgCVdK",
-        json={"id": "acct_1Nv0FGQ9RKHgCVdK", "object": "account", "business_profile": {"name": None},
-              "settings": {"dashboard": {"display_name": "Sipho Works"}}, "email": "sipho@example.com"},
+        json={
+            "id": "acct_1Nv0FGQ9RKHgCVdK",
+            "object": "account",
+            "business_profile": {"name": None},
+            "settings": {"dashboard": {"display_name": "Sipho Works"}},
+            "email": "sipho@example.com",
+        },
     )
     rsps.add(
         responses.GET,
@@ -194,9 +225,12 @@ def test_a_connected_account_shows_its_business_name_and_a_missing_one_none(stri
 
 def test_an_invalid_request_is_rejected_and_not_retried(stripe):
     adapter, rsps = stripe
-    rsps.add(responses.POST, f"{BASE}/v1/refunds",
-             json={"error": {"type": "invalid_request_error", "message": "Charge has already been refunded."}},
-             status=400)
+    rsps.add(
+        responses.POST,
+        f"{BASE}/v1/refunds",
+        json={"error": {"type": "invalid_request_error", "message": "Charge has already been refunded."}},
+        status=400,
+    )
     with pytest.raises(ProviderRejected) as err:
         adapter.refund(reference=REF, provider_payment_id="pi_1", amount=1, currency="ZAR")
     assert err.value.provider_message == "Charge has already been refunded." and len(rsps.calls) == 1

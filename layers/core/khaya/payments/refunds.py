@@ -76,7 +76,7 @@ def _claim(client_id: str, job_id: str) -> tuple[dict[str, Any], dict[str, Any] 
             raise market_jobs.not_open(job["status"])
         payment = checkout.load(str(job["paymentReference"]))
         if payment["status"] != "succeeded" or payment.get("refundState") in (*UNDER_WAY, "succeeded"):
-            return job, None
+            return market_jobs.load(job_id), None  # read again: the guard's writer may have just finished
         try:
             db.transact(
                 [
