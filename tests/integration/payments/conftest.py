@@ -4,7 +4,7 @@ a completion, the payout stream)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -120,3 +120,22 @@ def fakes(fake_providers: FakeProviders) -> FakeProviders:
 @pytest.fixture
 def flow(aws: None, call_route: Callable[..., Any], fakes: FakeProviders) -> Flow:
     return Flow(call_route, fakes)
+
+
+@pytest.fixture(scope="module")
+def story_table() -> Iterator[None]:
+    """One moto for every story of a property-test module (each story makes its own table)."""
+    from tests.support.aws import TEST_ENV, mocked_aws
+
+    with pytest.MonkeyPatch.context() as env:
+        for key, value in TEST_ENV.items():
+            env.setenv(key, value)
+        with mocked_aws():
+            yield
+
+
+@pytest.fixture
+def story_env(story_table: None) -> None:
+    from tests.support.aws import reset_caches
+
+    reset_caches()  # the per-test environment was just reset: clients are made again inside moto

@@ -80,22 +80,35 @@ def test_only_workers_have_payout_accounts(flow):
     assert flow.call("GET", "/v1/me/payout-account", caller=WORKER2).status == 404  # another worker sees none
 
 
-def test_the_bank_list_is_cached_and_served_from_the_cache_when_paystack_is_down(flow):
-    from khaya.payments import accounts
+def test_the_bank_list_is_cached_in_memory_and_in_the_table_and_survives_paystack_being_down(flow):
+    from khaya import db
+    from khaya.payments import accounts, keys
 
-    accounts._banks_cache.clear()
-    first = flow.call("GET", "/v1/banks", caller=CLIENT, query="currency=KES")
-    assert first.status == 200
+    def banks(currency, who=CLIENT):
+        return flow.call("GET", "/v1/banks", caller=who, query=f"currency={currency}")
+
+    def asked(currency):
+        return len([c for c in flow.fakes.paystack.called("list_banks") if c["currency"] == currency])
+
+    # A worker saving a payout account fetched the ZAR list and kept it in the table
+    flow.payout_account()
+    assert asked("ZAR") == 1
+    accounts._banks_cache.clear()  # a cold container: served from the table, Paystack not asked
+    zar = banks("ZAR")
+    assert zar.status == 200 and {"code": "632005", "name": "Absa Bank", "type": "basa"} in zar.json["items"]
+    assert asked("ZAR") == 1
+    # The route itself only reads: a list it fetched is kept in memory, not written
+    first = banks("KES")
     assert {"code": "MPESA", "name": "M-PESA", "type": "mobile_money"} in first.json["items"]
-    assert flow.call("GET", "/v1/banks", caller=WORKER, query="currency=KES").json == first.json
-    assert len(flow.fakes.paystack.called("list_banks")) == 1
-    # past the cache's life, with Paystack down: the copy it had
-    accounts._banks_cache["KES"] = (0.0, accounts._banks_cache["KES"][1])
-    flow.fakes.paystack.fail["list_banks"] = unavailable()
-    assert flow.call("GET", "/v1/banks", caller=CLIENT, query="currency=KES").json == first.json
-    # and with nothing cached, a clean 503
+    assert banks("KES", WORKER).json == first.json and asked("KES") == 1
+    assert db.get(*keys.bank_list("KES")) is None
+    # Paystack down, the table's copy a day old: the older copy is served
+    db.update(*keys.bank_list("ZAR"), set={"fetchedAt": 0})
     accounts._banks_cache.clear()
-    down = flow.call("GET", "/v1/banks", caller=CLIENT, query="currency=NGN")
+    flow.fakes.paystack.fail["list_banks"] = unavailable()
+    assert banks("ZAR").json == zar.json
+    # And with nothing anywhere, a clean 503
+    down = banks("NGN")
     assert down.status == 503 and set(down.json) == {"error", "requestId"}
 
 

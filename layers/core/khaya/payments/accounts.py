@@ -8,8 +8,9 @@
   Anything that does not resolve is a 422 and nothing is saved. Only the recipient code, the
   account's name and the number's last four digits are kept, never the full number. Saving one
   releases the worker's payouts that were waiting for it.
-* ``GET /v1/banks?currency=``: Paystack's bank list for a currency, cached in memory for six
-  hours; the cached copy is served past that while Paystack is down.
+* ``GET /v1/banks?currency=``: Paystack's bank list for a currency, cached in memory (six hours)
+  and in the table (a day; refreshed when a payout account is saved); an older copy is served
+  while Paystack is down.
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ from pydantic import Field
 from khaya import db
 from khaya.api import ApiModel
 from khaya.errors import BusinessRule, NotFound
-from khaya.ids import now_iso
+from khaya.ids import epoch, now_iso
 from khaya.observability import logger, metric
 from khaya.payments import adapters, keys, providers
 
-CACHE_SECONDS = 6 * 3600
+MEMORY_SECONDS = 6 * 3600
+TABLE_SECONDS = 24 * 3600
 _banks_cache: dict[str, tuple[float, list[dict[str, str]]]] = {}
 
 
@@ -63,24 +65,41 @@ def not_resolved(why: str) -> BusinessRule:
 
 
 def list_banks(currency: str) -> BankList:
-    return BankList.model_validate({"items": _banks(currency)})
+    return BankList.model_validate({"items": _banks(currency, store=False)})
 
 
-def _banks(currency: str) -> list[dict[str, str]]:
+def _banks(currency: str, *, store: bool) -> list[dict[str, str]]:
+    """Memory, then the table's copy (a day), then Paystack. Only writers (``store``) refresh the
+    table's copy, so ``GET /v1/banks`` stays read-only."""
     from khaya.payments.http_client import ProviderRejected, ProviderUnavailable
 
     hit = _banks_cache.get(currency)
     if hit and hit[0] > time.monotonic():
         return hit[1]
-    try:
-        banks = adapters.bank_directory().list_banks(currency)
-    except (ProviderRejected, ProviderUnavailable):
-        if hit is None:
-            raise
-        logger.warning("bank list: provider down, serving the cached copy", extra={"currency": currency})
-        return hit[1]
-    items = [{"code": b.code, "name": b.name, "type": b.type} for b in banks]
-    _banks_cache[currency] = (time.monotonic() + CACHE_SECONDS, items)
+    stored = db.get(*keys.bank_list(currency))
+    if stored and int(stored.get("fetchedAt") or 0) + TABLE_SECONDS > epoch():
+        items = [dict(i) for i in stored["items"]]
+    else:
+        try:
+            banks = adapters.bank_directory().list_banks(currency)
+        except (ProviderRejected, ProviderUnavailable):
+            fallback = hit[1] if hit else [dict(i) for i in stored["items"]] if stored else None
+            if fallback is None:
+                raise
+            logger.warning("bank list: provider down, serving an older copy", extra={"currency": currency})
+            return fallback
+        items = [{"code": b.code, "name": b.name, "type": b.type} for b in banks]
+        if store:
+            db.put(
+                {
+                    **keys.bank_list(currency).item(),
+                    "type": "bankList",
+                    "items": items,
+                    "fetchedAt": epoch(),
+                    "ttl": epoch() + 7 * TABLE_SECONDS,
+                }
+            )
+    _banks_cache[currency] = (time.monotonic() + MEMORY_SECONDS, items)
     return items
 
 
@@ -99,7 +118,7 @@ def _paystack_account(data: dict[str, Any]) -> dict[str, Any]:
     from khaya.payments.paystack_api import RECIPIENT_TYPES
 
     currency = str(data.get("currency") or "ZAR")
-    bank = next((b for b in _banks(currency) if b["code"] == data.get("bank_code")), None)
+    bank = next((b for b in _banks(currency, store=True) if b["code"] == data.get("bank_code")), None)
     if bank is None:
         raise BusinessRule(
             f"No bank or mobile-money provider with this code pays out in {currency}.",
