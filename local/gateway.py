@@ -399,6 +399,12 @@ def make_handler_class(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class Server(ThreadingHTTPServer):
+    # socketserver's default backlog is 5: a burst of concurrent clients (a provider's webhook
+    # storm, a load test) would see connections reset instead of queued, as API Gateway never does.
+    request_queue_size = 128
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -452,7 +458,7 @@ def main(argv: list[str] | None = None) -> int:
 
     dev_routes.load_extensions()
     try:
-        httpd = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler_class(gateway))
+        httpd = Server(("127.0.0.1", args.port), make_handler_class(gateway))
     except OSError as exc:
         print(f"cannot listen on 127.0.0.1:{args.port} ({exc.strerror}); try PORT=<another> make run", file=sys.stderr)
         poller.stop()

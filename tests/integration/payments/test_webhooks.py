@@ -120,7 +120,7 @@ def test_a_bad_paystack_signature_is_401_and_writes_nothing(flow, mangle):
     assert _snapshot(flow, job["id"], payment["reference"]) == before
 
 
-@pytest.mark.parametrize("skew", [-301, 301, -3600])
+@pytest.mark.parametrize("skew", [-400, 400, -3600])
 def test_a_stripe_signature_outside_five_minutes_either_way_is_401(flow, skew):
     job, bid = flow.assigned_job()
     payment = flow.paid(job["id"], "stripe")

@@ -24,12 +24,11 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from khaya import db
 from khaya.api import ApiModel
 from khaya.errors import Conflict, Forbidden, NotFound
-from khaya.http import Caller
 from khaya.ids import now_iso
 from khaya.market import jobs as market_jobs
 from khaya.market import keys as market_keys
@@ -37,6 +36,9 @@ from khaya.money import Money
 from khaya.observability import logger, metric
 from khaya.payments import adapters, clock, dedupe, keys, ledger, providers
 from khaya.payments.dedupe import Effect, Outcome, SeenKey
+
+if TYPE_CHECKING:
+    from khaya.http import Caller
 
 PaymentStatus = Literal["pending", "succeeded", "failed", "flagged", "refunded"]
 FORWARD: dict[str, frozenset[str]] = {

@@ -25,9 +25,12 @@ from typing import Any
 
 from khaya.errors import BadRequest, Unauthorized
 from khaya.observability import logger, metric
-from khaya.payments import checkout, payouts, providers, refunds, signatures
+from khaya.payments import dedupe, providers, signatures
 from khaya.payments.dedupe import Outcome
 from khaya.payments.providers import Charge
+
+# The effects (checkout, payouts, refunds) are imported when an event needs one: a repeat
+# delivery, the bulk of a provider's retries, is answered from its dedupe record alone.
 
 _TRANSFER_EVENTS = {"transfer.success": "success", "transfer.failed": "failed", "transfer.reversed": "reversed"}
 _PAYSTACK_REFUNDS = {"refund.processed": "succeeded", "refund.failed": "failed"}
@@ -89,21 +92,29 @@ def handle_paystack(body: bytes, signature: str | None) -> Outcome:
     if data.get("domain") != ("live" if providers.live_mode() else "test"):
         return _ignore("paystack", kind, "other_environment")
     if kind == "charge.success":
+        reference = str(data.get("reference") or "")
+        seen = [("paystack", f"{kind}#{reference}")]
+        if dedupe.seen(seen):
+            return "duplicate"
+        from khaya.payments.checkout import apply_charge
         from khaya.payments.paystack_api import charge_from
 
-        charge = charge_from(data)
-        return checkout.apply_charge(charge.reference, charge, [("paystack", f"{kind}#{charge.reference}")])
+        return apply_charge(reference, charge_from(data), seen)
     if kind in _TRANSFER_EVENTS:
+        from khaya.payments.payouts import apply_transfer
+
         reference = str(data.get("reference") or "")
         code = str(data.get("transfer_code") or "") or None
-        return payouts.apply_transfer(
+        return apply_transfer(
             reference, _TRANSFER_EVENTS[kind], [("paystack", f"{kind}#{code or reference}")], transfer_code=code
         )
     if kind in _PAYSTACK_REFUNDS:
+        from khaya.payments.refunds import apply_refund
+
         reference = str(data.get("transaction_reference") or "")
         refund_id = str(data.get("id") or "")
         amount = _paystack_amount(data)
-        return refunds.apply_refund(
+        return apply_refund(
             reference,
             _PAYSTACK_REFUNDS[kind],
             [("paystack", f"{kind}#{refund_id or reference}")],
@@ -139,14 +150,18 @@ def handle_stripe(body: bytes, header: str | None, *, now: int | None = None) ->
     if event.get("livemode") is not providers.live_mode():
         return _ignore("stripe", kind, "other_environment")
     seen = [("stripe", f"evt#{event['id']}"), ("stripe", f"obj#{obj.get('id')}#{kind}")]
+    if dedupe.seen(seen):
+        return "duplicate"
     if kind in ("checkout.session.completed", "checkout.session.async_payment_succeeded"):
+        from khaya.payments.checkout import apply_charge
         from khaya.payments.stripe_api import charge_from_session
 
         charge = charge_from_session(obj)
         if charge.state != "success":
             return _ignore("stripe", kind, "not_paid_yet")  # an async method: its own event follows
-        return checkout.apply_charge(charge.reference, charge, seen)
+        return apply_charge(charge.reference, charge, seen)
     if kind in ("checkout.session.async_payment_failed", "checkout.session.expired"):
+        from khaya.payments.checkout import apply_charge
         from khaya.payments.stripe_api import charge_from_session
 
         found = charge_from_session(obj)
@@ -157,14 +172,16 @@ def handle_stripe(body: bytes, header: str | None, *, now: int | None = None) ->
             currency=found.currency,
             provider_status=kind.rsplit(".", 1)[1],
         )
-        return checkout.apply_charge(found.reference, failed, seen)
+        return apply_charge(found.reference, failed, seen)
     if kind in ("refund.created", "refund.updated", "refund.failed"):
+        from khaya.payments.refunds import apply_refund
+
         state = "failed" if kind == "refund.failed" else _STRIPE_REFUND_STATES.get(str(obj.get("status") or ""))
         if state is None:
             return _ignore("stripe", kind, "refund_in_progress")
         reference = str((obj.get("metadata") or {}).get("reference") or "")
         amount = obj.get("amount")
-        return refunds.apply_refund(
+        return apply_refund(
             reference,
             state,
             seen,
@@ -174,6 +191,8 @@ def handle_stripe(body: bytes, header: str | None, *, now: int | None = None) ->
             else None,
         )
     if kind == "transfer.reversed":
+        from khaya.payments.payouts import apply_transfer
+
         reference = str((obj.get("metadata") or {}).get("reference") or obj.get("transfer_group") or "")
-        return payouts.apply_transfer(reference, "reversed", seen, transfer_code=str(obj.get("id") or "") or None)
+        return apply_transfer(reference, "reversed", seen, transfer_code=str(obj.get("id") or "") or None)
     return _ignore("stripe", kind, "unhandled_type")
