@@ -190,10 +190,26 @@ def _quietly(fn: Any, *args: Any) -> None:
 # ---------------------------------------------------------------- Paystack API
 
 
-def _paystack_auth(event: dict[str, Any]) -> dict[str, Any] | None:
-    if _bearer(event) != LOCAL_PAYSTACK_SECRET_KEY:
-        return _reply(401, {"status": False, "message": "Invalid key"})
-    return None
+def _guarded(prefix: str, key: str, refusal: dict[str, Any]) -> Any:
+    """A decorator registering a provider API route that, like the provider, refuses a wrong key."""
+
+    def route(method: str, path: str) -> Any:
+        def register(fn: Any) -> Any:
+            def guarded(event: dict[str, Any], ctx: DevContext) -> Any:
+                return _reply(401, refusal) if _bearer(event) != key else fn(event, ctx)
+
+            dev_route(method, prefix + path)(guarded)
+            return fn
+
+        return register
+
+    return route
+
+
+paystack_api = _guarded("/_dev/paystack", LOCAL_PAYSTACK_SECRET_KEY, {"status": False, "message": "Invalid key"})
+stripe_api = _guarded(
+    "/_dev/stripe", STRIPE_API_KEY, {"error": {"type": "invalid_request_error", "message": "Invalid API Key provided"}}
+)
 
 
 def _paystack_ok(data: Any, message: str = "OK", meta: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -224,11 +240,8 @@ def _transaction_data(txn: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@dev_route("POST", "/_dev/paystack/transaction/initialize")
+@paystack_api("POST", "/transaction/initialize")
 def paystack_initialize(event: dict[str, Any], ctx: DevContext) -> dict[str, Any]:
-    denied = _paystack_auth(event)
-    if denied:
-        return denied
     body = _json_body(event)
     reference, amount = str(body.get("reference") or ""), body.get("amount")
     if not body.get("email") or not isinstance(amount, int) or amount <= 0 or not reference:
@@ -261,11 +274,8 @@ def paystack_initialize(event: dict[str, Any], ctx: DevContext) -> dict[str, Any
     )
 
 
-@dev_route("GET", "/_dev/paystack/transaction/verify/{reference}")
+@paystack_api("GET", "/transaction/verify/{reference}")
 def paystack_verify(event: dict[str, Any], ctx: DevContext) -> dict[str, Any]:
-    denied = _paystack_auth(event)
-    if denied:
-        return denied
     reference = path_params("/_dev/paystack/transaction/verify/{reference}", event).get("reference", "")
     txn = STATE.paystack.get(reference)
     if txn is None:
@@ -273,11 +283,8 @@ def paystack_verify(event: dict[str, Any], ctx: DevContext) -> dict[str, Any]:
     return _paystack_ok(_transaction_data(txn), "Verification successful")
 
 
-@dev_route("GET", "/_dev/paystack/bank")
+@paystack_api("GET", "/bank")
 def paystack_banks(event: dict[str, Any], ctx: DevContext) -> dict[str, Any]:
-    denied = _paystack_auth(event)
-    if denied:
-        return denied
     currency = _query(event).get("currency", "NGN")
     items = [
         {"id": i + 1, "slug": b["name"].lower().replace(" ", "-"), "active": True, "currency": currency, **b}
@@ -286,11 +293,8 @@ def paystack_banks(event: dict[str, Any], ctx: DevContext) -> dict[str, Any]:
     return _paystack_ok(items, "Banks retrieved", meta={"next": None, "previous": None, "perPage": 100})
 
 
-@dev_route("GET", "/_dev/paystack/bank/resolve")
+@paystack_api("GET", "/bank/resolve")
 def paystack_resolve(event: dict[str, Any], ctx: DevContext) -> dict[str, Any]:
-    denied = _paystack_auth(event)
-    if denied:
-        return denied
     q = _query(event)
     number = q.get("account_number", "")
     if not number.isdigit() or number.startswith("000"):
@@ -301,11 +305,8 @@ def paystack_resolve(event: dict[str, Any], ctx: DevContext) -> dict[str, Any]:
     )
 
 
-@dev_route("POST", "/_dev/paystack/transferrecipient")
+@paystack_api("POST", "/transferrecipient")
 def paystack_recipient(event: dict[str, Any], ctx: DevContext) -> dict[str, Any]:
-    denied = _paystack_auth(event)
-    if denied:
-        return denied
     body = _json_body(event)
     if body.get("type") not in ("basa", "nuban", "mobile_money", "ghipss"):
         return _paystack_no(400, "Invalid recipient type")
@@ -395,11 +396,8 @@ def _transfer_event(base: str, t: dict[str, Any]) -> None:
     t["deliveries"].append({"event": kind, "status": status, "at": _now_iso()})
 
 
-@dev_route("POST", "/_dev/paystack/transfer")
+@paystack_api("POST", "/transfer")
 def paystack_transfer(event: dict[str, Any], ctx: DevContext) -> dict[str, Any]:
-    denied = _paystack_auth(event)
-    if denied:
-        return denied
     body = _json_body(event)
     reference, amount = str(body.get("reference") or ""), body.get("amount")
     if not reference or not isinstance(amount, int) or amount <= 0 or not body.get("recipient"):
@@ -422,11 +420,8 @@ def paystack_transfer(event: dict[str, Any], ctx: DevContext) -> dict[str, Any]:
     return _paystack_ok(_transfer_data(t), "Transfer has been queued")
 
 
-@dev_route("GET", "/_dev/paystack/transfer/verify/{reference}")
+@paystack_api("GET", "/transfer/verify/{reference}")
 def paystack_verify_transfer(event: dict[str, Any], ctx: DevContext) -> dict[str, Any]:
-    denied = _paystack_auth(event)
-    if denied:
-        return denied
     reference = path_params("/_dev/paystack/transfer/verify/{reference}", event).get("reference", "")
     t = STATE.transfers.get(reference)
     if t is None or t["provider"] != "paystack":
@@ -434,11 +429,8 @@ def paystack_verify_transfer(event: dict[str, Any], ctx: DevContext) -> dict[str
     return _paystack_ok(_transfer_data(t), "Transfer retrieved")
 
 
-@dev_route("POST", "/_dev/paystack/refund")
+@paystack_api("POST", "/refund")
 def paystack_refund(event: dict[str, Any], ctx: DevContext) -> dict[str, Any]:
-    denied = _paystack_auth(event)
-    if denied:
-        return denied
     body = _json_body(event)
     txn = STATE.paystack.get(str(body.get("transaction") or ""))
     if txn is None or txn["status"] not in ("success",):
@@ -497,12 +489,6 @@ def _settle_refund(base: str, refund_id: str) -> None:
 # ---------------------------------------------------------------- Stripe API
 
 
-def _stripe_auth(event: dict[str, Any]) -> dict[str, Any] | None:
-    if _bearer(event) != STRIPE_API_KEY:
-        return _reply(401, {"error": {"type": "invalid_request_error", "message": "Invalid API Key provided"}})
-    return None
-
-
 def _stripe_error(status: int, message: str) -> dict[str, Any]:
     return _reply(status, {"error": {"type": "invalid_request_error", "message": message}})
 
@@ -533,11 +519,8 @@ def _stripe_event(kind: str, obj: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@dev_route("POST", "/_dev/stripe/v1/checkout/sessions")
+@stripe_api("POST", "/v1/checkout/sessions")
 def stripe_create_session(event: dict[str, Any], ctx: DevContext) -> dict[str, Any]:
-    denied = _stripe_auth(event)
-    if denied:
-        return denied
     form = _form(event)
 
     def make() -> Any:
@@ -573,11 +556,8 @@ def stripe_create_session(event: dict[str, Any], ctx: DevContext) -> dict[str, A
     return _idempotent(event, "/v1/checkout/sessions", make)
 
 
-@dev_route("GET", "/_dev/stripe/v1/checkout/sessions/{id}")
+@stripe_api("GET", "/v1/checkout/sessions/{id}")
 def stripe_get_session(event: dict[str, Any], ctx: DevContext) -> dict[str, Any]:
-    denied = _stripe_auth(event)
-    if denied:
-        return denied
     session = STATE.sessions.get(path_params("/_dev/stripe/v1/checkout/sessions/{id}", event).get("id", ""))
     if session is None:
         return _stripe_error(404, "No such checkout.session")
@@ -596,11 +576,8 @@ def _stripe_refund(refund: dict[str, Any], status: str) -> dict[str, Any]:
     }
 
 
-@dev_route("POST", "/_dev/stripe/v1/refunds")
+@stripe_api("POST", "/v1/refunds")
 def stripe_refund(event: dict[str, Any], ctx: DevContext) -> dict[str, Any]:
-    denied = _stripe_auth(event)
-    if denied:
-        return denied
     form = _form(event)
 
     def make() -> Any:
@@ -641,11 +618,8 @@ def _stripe_transfer(t: dict[str, Any], *, reversed_: bool = False) -> dict[str,
     }
 
 
-@dev_route("POST", "/_dev/stripe/v1/transfers")
+@stripe_api("POST", "/v1/transfers")
 def stripe_transfer(event: dict[str, Any], ctx: DevContext) -> dict[str, Any]:
-    denied = _stripe_auth(event)
-    if denied:
-        return denied
     form = _form(event)
 
     def make() -> Any:
@@ -669,11 +643,8 @@ def stripe_transfer(event: dict[str, Any], ctx: DevContext) -> dict[str, Any]:
     return _idempotent(event, "/v1/transfers", make)
 
 
-@dev_route("GET", "/_dev/stripe/v1/transfers")
+@stripe_api("GET", "/v1/transfers")
 def stripe_list_transfers(event: dict[str, Any], ctx: DevContext) -> dict[str, Any]:
-    denied = _stripe_auth(event)
-    if denied:
-        return denied
     group = _query(event).get("transfer_group", "")
     found = [
         _stripe_transfer(t, reversed_=t["status"] == "reversed")
@@ -683,11 +654,8 @@ def stripe_list_transfers(event: dict[str, Any], ctx: DevContext) -> dict[str, A
     return _reply(200, {"object": "list", "data": found[:1], "has_more": False})
 
 
-@dev_route("GET", "/_dev/stripe/v1/accounts/{id}")
+@stripe_api("GET", "/v1/accounts/{id}")
 def stripe_account(event: dict[str, Any], ctx: DevContext) -> dict[str, Any]:
-    denied = _stripe_auth(event)
-    if denied:
-        return denied
     account_id = path_params("/_dev/stripe/v1/accounts/{id}", event).get("id", "")
     if not account_id.startswith("acct_") or "missing" in account_id:
         return _stripe_error(404, f"No such account: '{account_id}'")

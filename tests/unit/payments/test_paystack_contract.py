@@ -13,7 +13,6 @@ import pytest
 import requests
 import responses
 
-from khaya.payments import http_client
 from khaya.payments.http_client import ProviderRejected, ProviderUnavailable
 from khaya.payments.paystack_api import Paystack
 
@@ -22,12 +21,8 @@ KEY = "sk_test_contract_0000000000"
 
 
 @pytest.fixture
-def paystack(monkeypatch):
-    monkeypatch.setattr(http_client.time, "sleep", lambda s: None)
-    http_client.reset()
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
-        yield Paystack(base_url=BASE, secret_key=KEY), rsps
-    http_client.reset()
+def paystack(intercepted):
+    return Paystack(base_url=BASE, secret_key=KEY), intercepted
 
 
 def sent(rsps, i=0):

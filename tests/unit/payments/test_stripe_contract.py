@@ -11,7 +11,6 @@ from urllib.parse import parse_qsl
 import pytest
 import responses
 
-from khaya.payments import http_client
 from khaya.payments.http_client import ProviderRejected
 from khaya.payments.stripe_api import API_VERSION, Stripe, form
 
@@ -21,12 +20,8 @@ REF = "kh-01JD0Z7A1B2C3D4E5F6G7H8J9K-01"
 
 
 @pytest.fixture
-def stripe(monkeypatch):
-    monkeypatch.setattr(http_client.time, "sleep", lambda s: None)
-    http_client.reset()
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as rsps:
-        yield Stripe(base_url=BASE, secret_key=KEY), rsps
-    http_client.reset()
+def stripe(intercepted):
+    return Stripe(base_url=BASE, secret_key=KEY), intercepted
 
 
 def fields(req):

@@ -34,11 +34,11 @@ from khaya.market import jobs as market_jobs
 from khaya.market import keys as market_keys
 from khaya.money import Money
 from khaya.observability import logger, metric
-from khaya.payments import adapters, clock, dedupe, keys, ledger, providers
-from khaya.payments.dedupe import Effect, Outcome, SeenKey
+from khaya.payments import adapters, clock, keys, providers
 
 if TYPE_CHECKING:
     from khaya.http import Caller
+    from khaya.payments.dedupe import Effect, Outcome, SeenKey
 
 PaymentStatus = Literal["pending", "succeeded", "failed", "flagged", "refunded"]
 FORWARD: dict[str, frozenset[str]] = {
@@ -338,6 +338,8 @@ def _mismatch(payment: dict[str, Any], charge: providers.Charge) -> str | None:
 
 def charge_effect(reference: str, charge: providers.Charge) -> Effect:
     """What a provider's word on a charge does to our state, read now (see ``dedupe.run``)."""
+    from khaya.payments import ledger  # the checkout route never needs it: kept off its cold start
+
     key = keys.payment_by_reference(reference)
     payment = db.get(*key, consistent=True) if key else None
     if payment is None:
@@ -379,6 +381,8 @@ def charge_effect(reference: str, charge: providers.Charge) -> Effect:
 
 
 def apply_charge(reference: str, charge: providers.Charge, seen_keys: list[SeenKey]) -> Outcome:
+    from khaya.payments import dedupe
+
     outcome = dedupe.run(lambda: charge_effect(reference, charge), seen_keys)
     metric("PaymentEvent", kind="charge", state=charge.state, outcome=outcome)
     if outcome == "flagged":
