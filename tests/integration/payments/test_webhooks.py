@@ -273,3 +273,38 @@ def test_a_charge_for_a_job_cancelled_meanwhile_is_flagged(flow):
     assert flow.call("POST", f"/v1/jobs/{job['id']}/cancel", caller=CLIENT).status == 200
     assert flow.confirm(payment, bid).json["outcome"] == "flagged"
     assert flow.job(job["id"])["status"] == "cancelled" and flow.ledger(job["id"]) == []
+
+
+# ---------------------------------------------------------------- the handler's house rules
+
+
+def test_a_webhook_that_is_not_json_or_too_large_is_refused_in_the_envelope(flow, monkeypatch):
+    body, headers = paystack_webhook("charge.success", {"reference": "x"})
+    form = flow.webhook("paystack", body, {**headers, "content-type": "application/x-www-form-urlencoded"})
+    assert form.status == 415 and form.json["error"]["code"] == "unsupported_media_type"
+    monkeypatch.setenv("MAX_BODY_BYTES", "64")
+    from khaya.config import reset_settings
+
+    reset_settings()
+    big = flow.webhook("paystack", body, headers)
+    assert big.status == 413 and big.json["error"]["code"] == "payload_too_large"
+    assert big.headers["x-request-id"] and big.json["requestId"] == big.headers["x-request-id"]
+
+
+def test_an_unexpected_failure_is_a_500_with_no_details(flow, monkeypatch):
+    import khaya.payments.webhooks as webhooks
+
+    def boom(body, signature):
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(webhooks, "handle_stripe", boom)
+    from local.events import LambdaContext, http_event
+    from local.loader import function_by_id, load_handler
+
+    fn = function_by_id("StripeWebhookFunction")
+    handler = webhooks.lambda_handler("stripe")
+    event = http_event("POST", "/v1/webhooks/stripe", headers={"content-type": "application/json"}, body=b"{}")
+    res = handler(event, LambdaContext(fn.logical_id))
+    assert res["statusCode"] == 500 and "secret internals" not in res["body"]
+    assert json.loads(res["body"])["error"]["code"] == "internal_error"
+    assert load_handler(fn) is not None

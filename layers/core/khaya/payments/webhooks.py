@@ -13,6 +13,12 @@ it arrived (base64-decoded when API Gateway flagged it so) and answer what happe
   Event objects).
 * Unknown event types are logged and answered 200, so a provider never retries them for days.
 * Nothing here calls a provider: an answer takes one or two DynamoDB round trips.
+
+``lambda_handler(provider)`` is the whole Lambda handler of a webhook route, without Powertools'
+resolver (like the authorizer's): a webhook has no request model to validate, and a provider's
+retry storm is best met by containers that start fast. It keeps the house rules: the error
+envelope of API.md with ``X-Request-Id``, 413/415 for oversize or non-JSON bodies, one log line
+per request, a logged 500 with no details for anything unexpected.
 """
 
 from __future__ import annotations
@@ -20,10 +26,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from khaya.errors import BadRequest, Unauthorized
+from khaya.errors import AppError, BadRequest, PayloadTooLarge, Unauthorized, UnsupportedMediaType
 from khaya.observability import logger, metric
 from khaya.payments import dedupe, providers, signatures
 from khaya.payments.dedupe import Outcome
@@ -196,3 +202,54 @@ def handle_stripe(body: bytes, header: str | None, *, now: int | None = None) ->
         reference = str((obj.get("metadata") or {}).get("reference") or obj.get("transfer_group") or "")
         return apply_transfer(reference, "reversed", seen, transfer_code=str(obj.get("id") or "") or None)
     return _ignore("stripe", kind, "unhandled_type")
+
+
+# ---------------------------------------------------------------- the Lambda handler
+
+_HEADERS = {"paystack": "x-paystack-signature", "stripe": "stripe-signature"}
+
+
+def _response(status: int, body: dict[str, Any], rid: str, headers: Mapping[str, str] | None = None) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {
+            "Content-Type": "application/json",
+            "Cache-Control": "no-store",
+            "X-Request-Id": rid,
+            **(headers or {}),
+        },
+        "body": json.dumps(body, separators=(",", ":")),
+        "isBase64Encoded": False,
+    }
+
+
+def _checked_body(event: Mapping[str, Any]) -> bytes:
+    from khaya.config import settings
+
+    body = raw_body(event)
+    if len(body) > settings().max_body_bytes:
+        raise PayloadTooLarge(f"The body may be at most {settings().max_body_bytes} bytes.")
+    ctype = (header(event, "content-type") or "").split(";")[0].strip().lower()
+    if ctype != "application/json":
+        raise UnsupportedMediaType("Send the body as application/json.")
+    return body
+
+
+def lambda_handler(provider: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    handle: Callable[[bytes, str | None], Outcome] = handle_paystack if provider == "paystack" else handle_stripe
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        rid = str((event.get("requestContext") or {}).get("requestId") or getattr(context, "aws_request_id", ""))
+        logger.set_correlation_id(rid)
+        try:
+            outcome = handle(_checked_body(event), header(event, _HEADERS[provider]))
+            result = _response(200, {"received": True, "outcome": outcome}, rid)
+        except AppError as exc:
+            result = _response(exc.status, exc.to_body(rid), rid, exc.headers)
+        except Exception:
+            logger.exception("unhandled error")
+            result = _response(500, AppError().to_body(rid), rid)
+        logger.info("request", extra={"method": "POST", "route": event.get("routeKey"), "status": result["statusCode"]})
+        return result
+
+    return handler
