@@ -198,3 +198,33 @@ def test_the_operator_retries_a_parked_payout_at_once(flow):
     flow.run_payouts()
     assert flow.fakes.paystack.called("transfer")[-1]["reference"].endswith(f"-{payouts.MAX_FAILURES + 1}")
     assert payouts.load_payout(job["id"])["status"] == "in_flight"
+
+
+def test_a_worker_with_a_stripe_account_is_paid_by_a_connect_transfer_and_a_reversal_is_booked(flow):
+    from tests.support.payments import stripe_webhook
+
+    res = flow.call(
+        "PUT", "/v1/me/payout-account", body={"provider": "stripe", "accountId": "acct_1Nv0FGQ9RKHgCVdK"}, caller=WORKER
+    )
+    assert res.status == 200
+    flow.fakes.stripe.transfer_state = "success"  # a Connect transfer is paid when it is created
+    job, _, _ = flow.funded_job(amount=60000)
+    flow.complete(job["id"])
+    flow.run_payouts()
+    sent = flow.fakes.stripe.called("transfer")
+    assert len(sent) == 1 and sent[0]["destination"] == "acct_1Nv0FGQ9RKHgCVdK" and sent[0]["amount"] == 60000
+    assert flow.fakes.paystack.called("transfer") == []
+    assert flow.job(job["id"])["status"] == "paid_out"
+    # Stripe reverses the transfer later: the money is held again
+    transfer = {
+        "id": "tr_1",
+        "object": "transfer",
+        "amount": 60000,
+        "currency": "zar",
+        "transfer_group": sent[0]["reference"],
+        "metadata": {"reference": sent[0]["reference"]},
+        "reversed": True,
+    }
+    assert flow.webhook("stripe", *stripe_webhook("transfer.reversed", transfer)).json["outcome"] == "applied"
+    assert flow.job(job["id"])["status"] == "completed"
+    assert flow.balances(job["id"]) == {"client": -60000, "escrow": 60000, "worker": 0, "platform": 0}
