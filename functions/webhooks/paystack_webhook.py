@@ -8,9 +8,7 @@ for) is the route as the OpenAPI document shows it.
 
 from typing import Any
 
-from khaya.payments.webhooks import lambda_handler
-
-handler = lambda_handler("paystack")
+from khaya.payments.webhooks import paystack_handler as handler  # noqa: F401  (the Lambda handler)
 
 
 def __getattr__(name: str) -> Any:

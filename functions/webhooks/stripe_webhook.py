@@ -8,9 +8,7 @@ when asked for) is the route as the OpenAPI document shows it.
 
 from typing import Any
 
-from khaya.payments.webhooks import lambda_handler
-
-handler = lambda_handler("stripe")
+from khaya.payments.webhooks import stripe_handler as handler  # noqa: F401  (the Lambda handler)
 
 
 def __getattr__(name: str) -> Any:

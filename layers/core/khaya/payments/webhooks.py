@@ -14,7 +14,7 @@ it arrived (base64-decoded when API Gateway flagged it so) and answer what happe
 * Unknown event types are logged and answered 200, so a provider never retries them for days.
 * Nothing here calls a provider: an answer takes one or two DynamoDB round trips.
 
-``lambda_handler(provider)`` is the whole Lambda handler of a webhook route, without Powertools'
+``paystack_handler`` and ``stripe_handler`` are the whole Lambda handlers of the webhook routes, without Powertools'
 resolver (like the authorizer's): a webhook has no request model to validate, and a provider's
 retry storm is best met by containers that start fast. It keeps the house rules: the error
 envelope of API.md with ``X-Request-Id``, 413/415 for oversize or non-JSON bodies, one log line
@@ -26,7 +26,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from khaya.errors import AppError, BadRequest, PayloadTooLarge, Unauthorized, UnsupportedMediaType
@@ -235,21 +235,26 @@ def _checked_body(event: Mapping[str, Any]) -> bytes:
     return body
 
 
-def lambda_handler(provider: str) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    handle: Callable[[bytes, str | None], Outcome] = handle_paystack if provider == "paystack" else handle_stripe
+def serve(provider: str, event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """One webhook delivery, as the Lambda handler of its route."""
+    rid = str((event.get("requestContext") or {}).get("requestId") or getattr(context, "aws_request_id", ""))
+    logger.set_correlation_id(rid)
+    try:
+        handle = handle_paystack if provider == "paystack" else handle_stripe
+        outcome = handle(_checked_body(event), header(event, _HEADERS[provider]))
+        result = _response(200, {"received": True, "outcome": outcome}, rid)
+    except AppError as exc:
+        result = _response(exc.status, exc.to_body(rid), rid, exc.headers)
+    except Exception:
+        logger.exception("unhandled error")
+        result = _response(500, AppError().to_body(rid), rid)
+    logger.info("request", extra={"method": "POST", "route": event.get("routeKey"), "status": result["statusCode"]})
+    return result
 
-    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        rid = str((event.get("requestContext") or {}).get("requestId") or getattr(context, "aws_request_id", ""))
-        logger.set_correlation_id(rid)
-        try:
-            outcome = handle(_checked_body(event), header(event, _HEADERS[provider]))
-            result = _response(200, {"received": True, "outcome": outcome}, rid)
-        except AppError as exc:
-            result = _response(exc.status, exc.to_body(rid), rid, exc.headers)
-        except Exception:
-            logger.exception("unhandled error")
-            result = _response(500, AppError().to_body(rid), rid)
-        logger.info("request", extra={"method": "POST", "route": event.get("routeKey"), "status": result["statusCode"]})
-        return result
 
-    return handler
+def paystack_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return serve("paystack", event, context)
+
+
+def stripe_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return serve("stripe", event, context)
