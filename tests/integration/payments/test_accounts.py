@@ -121,9 +121,10 @@ def test_transactions_are_the_callers_own_positive_and_newest_first(flow):
     job, _, _ = flow.funded_job(amount=30000)
     other, _, _ = flow.funded_job(client=CLIENT2, worker=WORKER2, amount=45000)
     mine = flow.transactions(CLIENT)
-    assert [(t["type"], t["amount"], t["jobId"]) for t in mine] == [
-        ("charge", {"amount": 30000, "currency": "ZAR"}, job["id"])
+    assert [(t["type"], t["amount"], t["jobId"], t["reference"]) for t in mine] == [
+        ("charge", {"amount": 30000, "currency": "ZAR"}, job["id"], f"kh-{job['id']}-01")
     ]
+    assert set(mine[0]) == {"id", "type", "amount", "jobId", "reference", "createdAt"}
     assert [t["jobId"] for t in flow.transactions(CLIENT2)] == [other["id"]]
     assert flow.transactions(WORKER) == []
 

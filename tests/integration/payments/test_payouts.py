@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from khaya.payments import payouts
 from tests.integration.payments.conftest import ADMIN, CLIENT, CLIENT2, WORKER, WORKER2
 from tests.support.payments import paystack_webhook, rejected, unavailable
 
@@ -228,3 +229,20 @@ def test_a_worker_with_a_stripe_account_is_paid_by_a_connect_transfer_and_a_reve
     assert flow.webhook("stripe", *stripe_webhook("transfer.reversed", transfer)).json["outcome"] == "applied"
     assert flow.job(job["id"])["status"] == "completed"
     assert flow.balances(job["id"]) == {"client": -60000, "escrow": 60000, "worker": 0, "platform": 0}
+
+
+def test_a_ready_payout_whose_account_was_removed_waits_for_a_new_one(flow):
+    from khaya import db
+    from khaya.payments import keys
+
+    flow.payout_account()
+    job, _, _ = flow.funded_job()
+    flow.complete(job["id"])
+    db.delete(*keys.payout_account(WORKER["userId"]))  # gone before the stream got to it
+    flow.run_payouts()
+    assert payouts.load_payout(job["id"])["status"] == "waiting_account"
+    assert flow.job(job["id"])["payoutStatus"] == "waiting_account"
+    assert flow.fakes.paystack.called("transfer") == []
+    assert "payout_account_needed" in [
+        n["kind"] for n in flow.call("GET", "/v1/me/notifications", caller=WORKER).json["items"]
+    ]

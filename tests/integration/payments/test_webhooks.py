@@ -301,3 +301,42 @@ def test_an_unexpected_failure_is_a_500_with_no_details(flow, monkeypatch):
     res = flow.webhook("stripe", b"{}", {"content-type": "application/json"})
     assert res.status == 500 and "secret internals" not in res.text
     assert res.json["error"]["code"] == "internal_error" and res.json["requestId"] == res.headers["x-request-id"]
+
+
+def test_the_request_id_comes_from_lambda_when_api_gateway_gives_none(flow):
+    from local.events import LambdaContext, http_event
+    from local.loader import function_by_id, load_handler
+
+    body, headers = paystack_webhook("subscription.create", {"id": 1})
+    event = http_event("POST", "/v1/webhooks/paystack", headers=headers, body=body)
+    del event["requestContext"]["requestId"]
+    context = LambdaContext("PaystackWebhookFunction")
+    res = load_handler(function_by_id("PaystackWebhookFunction"))(event, context)
+    assert res["statusCode"] == 200 and res["headers"]["X-Request-Id"] == context.aws_request_id
+
+
+@pytest.mark.parametrize(
+    "over",
+    [{"amount": None}, {"currency": None}, {"amount": "12.50"}, {"amount": "100"}],
+    ids=["no-amount", "no-currency", "not-whole", "another-amount"],
+)
+def test_a_refund_event_with_a_missing_or_other_amount_books_nothing_or_nothing_wrong(flow, over):
+    job, _, payment = flow.funded_job()
+    flow.call("POST", f"/v1/jobs/{job['id']}/cancel", caller=CLIENT)
+    data = {
+        "id": 5,
+        "status": "processed",
+        "transaction_reference": payment["reference"],
+        "amount": "75000",
+        "currency": "ZAR",
+        **over,
+    }
+    data = {k: v for k, v in data.items() if v is not None}
+    res = flow.webhook("paystack", *paystack_webhook("refund.processed", data))
+    booked = [e["kind"] for e in flow.ledger(job["id"])]
+    if "amount" in over and over["amount"] is not None:
+        # an amount that is not the payment's is never booked
+        assert res.json["outcome"] == "ignored" and booked == ["charge"]
+    else:
+        # without an amount to compare, the provider's word on the refund is taken: the whole payment
+        assert res.json["outcome"] == "applied" and flow.balances(job["id"])["escrow"] == 0

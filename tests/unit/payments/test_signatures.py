@@ -56,6 +56,14 @@ def test_stripe_signature_is_hmac_sha256_of_t_dot_body():
     assert stripe_header(BODY, "whsec_x", t) == f"t={t},v1={expected}"
 
 
+def test_a_header_made_now_carries_the_current_time():
+    before = int(time.time())
+    header = stripe_header(BODY, "whsec_x")
+    t = int(header.split(",")[0].removeprefix("t="))
+    assert before <= t <= int(time.time())
+    assert stripe_valid(BODY, header, ["whsec_x"])
+
+
 @pytest.mark.parametrize("skew", [-TOLERANCE_SECONDS, 0, TOLERANCE_SECONDS])
 def test_stripe_accepts_timestamps_within_five_minutes_either_way(skew):
     now = 1_700_000_000
