@@ -194,10 +194,15 @@ def test_the_operator_retries_a_parked_payout_at_once(flow):
         flow.run_payouts()
         payouts.retry_due(job["id"])
     assert payouts.load_payout(job["id"])["status"] == "parked"
+    assert payouts.retry_now(job["id"]) == "applied"
+    assert "nextAttemptAt" not in payouts.load_payout(job["id"])
+    flow.run_payouts()
+    # the count starts again: one more refusal waits for a retry instead of parking it at once
+    assert payouts.load_payout(job["id"])["status"] == "retry_wait"
     del flow.fakes.paystack.fail["transfer"]
     assert payouts.retry_now(job["id"]) == "applied"
     flow.run_payouts()
-    assert flow.fakes.paystack.called("transfer")[-1]["reference"].endswith(f"-{payouts.MAX_FAILURES + 1}")
+    assert flow.fakes.paystack.called("transfer")[-1]["reference"].endswith(f"-{payouts.MAX_FAILURES + 2}")
     assert payouts.load_payout(job["id"])["status"] == "in_flight"
 
 
@@ -246,3 +251,7 @@ def test_a_ready_payout_whose_account_was_removed_waits_for_a_new_one(flow):
     assert "payout_account_needed" in [
         n["kind"] for n in flow.call("GET", "/v1/me/notifications", caller=WORKER).json["items"]
     ]
+    # And a new account releases it
+    flow.payout_account(number="4079998888")
+    flow.run_payouts()
+    assert [t["destination"] for t in flow.fakes.paystack.called("transfer")] == ["RCP_8888"]

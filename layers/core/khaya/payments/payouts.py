@@ -410,7 +410,7 @@ def apply_transfer(
 
 def back_to_ready(payout: dict[str, Any]) -> db.TxAction:
     """A ``starting`` attempt that never reached the provider goes out again, same reference."""
-    return _payout_update(payout, "ready", set={"nextAttemptAt": None})
+    return _payout_update(payout, "ready")
 
 
 # ---------------------------------------------------------------- the table's stream
