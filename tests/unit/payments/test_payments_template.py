@@ -79,3 +79,16 @@ def test_reconciliation_runs_every_five_minutes_and_payouts_start_from_the_strea
     assert stream["DestinationConfig"]["OnFailure"]["Destination"] == {
         "Fn::GetAtt": ["StartPayoutsFailureQueue", "Arn"]
     }
+
+
+def test_no_provider_sdk_is_shipped_or_imported_by_the_layer():
+    import re
+    from pathlib import Path
+
+    from local.cfn import ROOT
+
+    shipped = " ".join((ROOT / "layers" / d / "requirements.txt").read_text() for d in ("core", "payments"))
+    assert "stripe" not in shipped and "paystack" not in shipped.lower()
+    sdk = re.compile(r"^\s*(import|from)\s+(stripe|paystack)\b", re.M)
+    offenders = [p.name for p in Path(ROOT, "layers", "core", "khaya").rglob("*.py") if sdk.search(p.read_text())]
+    assert offenders == []
