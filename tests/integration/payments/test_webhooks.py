@@ -343,3 +343,37 @@ def test_a_refund_event_with_a_missing_or_other_amount_books_nothing_or_nothing_
     else:
         # without an amount to compare, the provider's word on the refund is taken: the whole payment
         assert res.json["outcome"] == "applied" and flow.balances(job["id"])["escrow"] == 0
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"event": "charge.success"},
+        {"event": "charge.success", "data": ["not", "an", "object"]},
+        ["charge.success"],
+    ],
+    ids=["no-data", "data-not-an-object", "not-an-object"],
+)
+def test_a_signed_paystack_event_without_its_data_is_a_400(flow, event):
+    body = json.dumps(event).encode()
+    res = flow.webhook(
+        "paystack", body, {"content-type": "application/json", "x-paystack-signature": paystack_sign(body)}
+    )
+    assert res.status == 400 and res.json["error"]["code"] == "malformed_event"
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        {"id": "evt_1", "type": "checkout.session.completed", "livemode": False},
+        {"id": "evt_1", "type": "checkout.session.completed", "livemode": False, "data": []},
+        {"type": "checkout.session.completed", "livemode": False, "data": {"object": {"id": "cs_1"}}},
+        {"id": "evt_1", "type": "checkout.session.completed", "livemode": False, "data": {"object": "cs_1"}},
+    ],
+    ids=["no-data", "data-not-an-object", "no-event-id", "object-not-an-object"],
+)
+def test_a_signed_stripe_event_without_an_id_or_an_object_is_a_400(flow, event):
+    body = json.dumps(event).encode()
+    res = flow.webhook("stripe", body, {"content-type": "application/json", "stripe-signature": stripe_sign(body)})
+    assert res.status == 400
+    assert res.json["error"] == {"code": "malformed_event", "message": "The event has no object."}

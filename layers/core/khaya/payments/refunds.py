@@ -159,9 +159,7 @@ def refund_effect(
         ]
     if state != "succeeded" or payment["status"] != "succeeded":
         return "ignored", []  # pending news, or already refunded: never twice, never back
-    if amount is not None and (
-        int(amount["amount"]) != int(asked["amount"]) or str(amount["currency"]) != str(asked["currency"])
-    ):
+    if amount is not None and (amount["amount"] != int(asked["amount"]) or amount["currency"] != asked["currency"]):
         logger.error("refund amount differs from the payment", extra={"reference": reference})
         metric("RefundMismatch", provider=str(payment["provider"]))
         return "ignored", []

@@ -131,22 +131,22 @@ def handle_paystack(body: bytes, signature: str | None) -> Outcome:
 
 
 def _paystack_amount(data: dict[str, Any]) -> dict[str, Any] | None:
+    """A refund event's money (its amount is a string); ``None`` when it carries none. An amount
+    that is not a whole number stays as it came, so it can never equal the payment's."""
     raw, currency = data.get("amount"), data.get("currency")
     if raw is None or not currency:
         return None
-    text = str(raw)  # refund events carry the amount as a string
-    return (
-        {"amount": int(text), "currency": str(currency).upper()} if text.isdigit() else {"amount": -1, "currency": ""}
-    )
+    text = str(raw)
+    return {"amount": int(text) if text.isdigit() else text, "currency": str(currency).upper()}
 
 
 # ---------------------------------------------------------------- Stripe
 
 
-def handle_stripe(body: bytes, header: str | None, *, now: int | None = None) -> Outcome:
+def handle_stripe(body: bytes, header: str | None) -> Outcome:
     secret = providers.secret("stripe")
     secrets = [str(s) for s in secret.get("webhookSecrets") or [] if s]
-    if not signatures.stripe_valid(body, header, secrets, now=now):
+    if not signatures.stripe_valid(body, header, secrets):
         raise _bad_signature("stripe")
     event = _parse(body)
     kind = str(event.get("type") or "")
