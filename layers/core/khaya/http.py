@@ -14,15 +14,26 @@ A function module looks like::
 Powertools' own validation errors, unknown routes, oversize or non-JSON bodies and
 unexpected exceptions, uses the error envelope of API.md and carries ``X-Request-Id``.
 The caller's identity comes from the Lambda authorizer context (``caller()``).
+
+One rule holds by construction, for every route:
+
+* **JSON bodies are parsed once, strictly, before any route code runs** (``parse_json``):
+  what Python's parser would crash on or smuggle through (nesting deeper than
+  ``MAX_JSON_DEPTH``, integers beyond ±(2^53 - 1), ``NaN``/``Infinity``, floats that overflow to
+  infinity, lone surrogates) is a 400 ``malformed_json``. Duplicate keys keep the last value,
+  as in every mainstream parser.
 """
 
 from __future__ import annotations
 
 import base64
 import json
+import math
+import re
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
+from itertools import accumulate
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -33,7 +44,16 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter as R
 from khaya import errors
 from khaya.observability import logger
 
-__all__ = ["Caller", "Router", "caller", "json_response", "make_handler", "no_content", "require_role"]
+__all__ = [
+    "Caller",
+    "Router",
+    "caller",
+    "json_response",
+    "make_handler",
+    "no_content",
+    "parse_json",
+    "require_role",
+]
 
 JSON = "application/json"
 _BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -46,6 +66,7 @@ _THROTTLE_CODES = {
 
 _request_id: ContextVar[str | None] = ContextVar("khaya_request_id", default=None)
 _caller: ContextVar[Caller | None] = ContextVar("khaya_caller", default=None)
+_parsed_body: ContextVar[tuple[str, Any] | None] = ContextVar("khaya_parsed_body", default=None)
 
 
 @dataclass(frozen=True)
@@ -128,8 +149,89 @@ def _classify(exc: Exception) -> errors.AppError:
     return errors.AppError()
 
 
+# ------------------------------------------------------------------ strict JSON
+MAX_JSON_DEPTH = 32  # DynamoDB's own nesting limit; our deepest body is 3 levels
+MAX_JSON_INT = 2**53 - 1  # I-JSON (RFC 7493): what every client can represent exactly
+_INT_CHARS = len(str(MAX_JSON_INT)) + 1
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"')
+_NOT_BRACKET = re.compile(r"[^\[\]{}]+")
+_BRACKET_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+class _NotJson(ValueError):
+    pass
+
+
+def _parse_int(text: str) -> int:
+    # The length test comes first: int() of thousands of digits is slow (and refused past 4300).
+    value = int(text) if len(text) <= _INT_CHARS else MAX_JSON_INT + 1
+    if abs(value) > MAX_JSON_INT:
+        raise _NotJson(f"Integers must lie within ±{MAX_JSON_INT}.")
+    return value
+
+
+def _parse_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise _NotJson("A number is too large.")
+    return value
+
+
+def _parse_constant(name: str) -> Any:
+    raise _NotJson(f"{name} is not JSON.")
+
+
+def _nesting(raw: str) -> int:
+    """The deepest nesting of valid JSON text, measured on the text (no recursion, C-speed)."""
+    brackets = _NOT_BRACKET.sub("", _STRING.sub("", raw))
+    return max(accumulate(map(_BRACKET_STEP.__getitem__, brackets)), default=0)
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.keys())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, str):
+            try:
+                node.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+    return False
+
+
+def parse_json(raw: str) -> Any:
+    """Strict JSON (RFC 8259 / I-JSON): the value, or a 400 ``malformed_json`` that says why."""
+    try:
+        value = json.loads(raw, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant)
+    except _NotJson as exc:
+        raise errors.BadRequest(str(exc), code="malformed_json") from None
+    except (ValueError, RecursionError):  # JSONDecodeError is a ValueError
+        raise errors.BadRequest("The body is not valid JSON.", code="malformed_json") from None
+    # Ordinary bodies skip both checks: nesting cannot exceed the bracket count, and a lone
+    # surrogate needs a \uD800-\uDFFF escape.
+    if raw.count("[") + raw.count("{") > MAX_JSON_DEPTH and _nesting(raw) > MAX_JSON_DEPTH:
+        raise errors.BadRequest(f"The body is nested deeper than {MAX_JSON_DEPTH} levels.", code="malformed_json")
+    if _SURROGATE_ESCAPE.search(raw) and _has_lone_surrogate(value):
+        raise errors.BadRequest("The body holds an unpaired surrogate escape.", code="malformed_json")
+    return value
+
+
+def _json_body(text: str) -> Any:
+    """Powertools' body deserializer: the body ``_precheck`` already parsed, not a second parse."""
+    parsed = _parsed_body.get()
+    if parsed is not None and (parsed[0] is text or parsed[0] == text):
+        return parsed[1]
+    return parse_json(text)
+
+
 def _precheck(event: dict[str, Any], max_body: int, accept: tuple[str, ...]) -> errors.AppError | None:
-    """Checks API Gateway does not do for us: body size and media type."""
+    """Checks API Gateway does not do for us: body size, media type, and a JSON body that parses."""
     http = event.get("requestContext", {}).get("http", {})
     body = event.get("body")
     if http.get("method", "GET").upper() not in _BODY_METHODS or not body:
@@ -147,6 +249,12 @@ def _precheck(event: dict[str, Any], max_body: int, accept: tuple[str, ...]) -> 
             event["isBase64Encoded"] = False
         except (ValueError, UnicodeDecodeError):
             return errors.BadRequest("The body is not valid UTF-8 JSON.", code="malformed_json")
+    if ctype == JSON:
+        text = event["body"]
+        try:
+            _parsed_body.set((text, parse_json(text)))
+        except errors.AppError as exc:
+            return exc
     return None
 
 
@@ -168,7 +276,7 @@ def make_handler(
     routes with no input model, to keep their cold start small). ``accept``: media types
     a body may have; webhooks that receive forms pass their own.
     """
-    app = APIGatewayHttpResolver(enable_validation=validation)
+    app = APIGatewayHttpResolver(enable_validation=validation, json_body_deserializer=_json_body)
     app.include_router(router)
 
     @app.exception_handler(Exception)
@@ -184,6 +292,7 @@ def make_handler(
 
         rid = (event.get("requestContext") or {}).get("requestId") or getattr(context, "aws_request_id", None)
         _request_id.set(rid)
+        _parsed_body.set(None)
         logger.set_correlation_id(rid)
         _set_caller(event)
         try:
