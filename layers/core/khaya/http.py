@@ -15,13 +15,15 @@ Powertools' own validation errors, unknown routes, oversize or non-JSON bodies a
 unexpected exceptions, uses the error envelope of API.md and carries ``X-Request-Id``.
 The caller's identity comes from the Lambda authorizer context (``caller()``).
 
-One rule holds by construction, for every route:
+Two rules hold by construction, for every route:
 
 * **JSON bodies are parsed once, strictly, before any route code runs** (``parse_json``):
   what Python's parser would crash on or smuggle through (nesting deeper than
   ``MAX_JSON_DEPTH``, integers beyond ±(2^53 - 1), ``NaN``/``Infinity``, floats that overflow to
   infinity, lone surrogates) is a 400 ``malformed_json``. Duplicate keys keep the last value,
   as in every mainstream parser.
+* **A 204 carries no bytes**: whatever a route returns with status 204, the body and its
+  ``Content-Type`` are dropped, so a kept-alive connection is never desynchronised.
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ _THROTTLE_CODES = {
 _request_id: ContextVar[str | None] = ContextVar("khaya_request_id", default=None)
 _caller: ContextVar[Caller | None] = ContextVar("khaya_caller", default=None)
 _parsed_body: ContextVar[tuple[str, Any] | None] = ContextVar("khaya_parsed_body", default=None)
+_NO_BODY_STATUSES = (204, 304)
 
 
 @dataclass(frozen=True)
@@ -99,8 +102,8 @@ def request_id() -> str | None:
 
 
 def no_content(headers: dict[str, str] | None = None) -> Response[Any]:
-    """A 204 with an empty body. Return it from a route declared without a return annotation:
-    with one, response validation would serialise the empty body as ``null``."""
+    """A 204. Its body is empty whatever the route's return annotation: ``make_handler`` strips
+    the body of every 204."""
     return Response(status_code=204, body="", headers=headers or {})
 
 
@@ -302,6 +305,8 @@ def make_handler(
             result = _raw(_classify(exc))
         headers = result.setdefault("headers", {}) or {}
         result["headers"] = headers
+        if result.get("statusCode") in _NO_BODY_STATUSES:
+            _drop_body(result, headers)
         headers["X-Request-Id"] = rid or ""
         headers.setdefault("Cache-Control", "no-store")
         logger.info(
@@ -317,6 +322,14 @@ def make_handler(
     handler.app = app  # type: ignore[attr-defined]
     handler.router = router  # type: ignore[attr-defined]
     return handler
+
+
+def _drop_body(result: dict[str, Any], headers: dict[str, Any]) -> None:
+    """HTTP forbids a body on 204/304; a stray one would be read as the next response."""
+    result["body"] = ""
+    result["isBase64Encoded"] = False
+    for name in [k for k in headers if k.lower() in ("content-type", "content-length", "content-encoding")]:
+        del headers[name]
 
 
 def _raw(exc: errors.AppError) -> dict[str, Any]:
