@@ -24,7 +24,7 @@ class JobPatch(ApiModel):
     category: Category | None = None
     city: CityText | None = None
     budget: Money | None = None
-    due_date: date | None = None
+    due_date: date | None = Field(default=None, description="YYYY-MM-DD, today or later (UTC); a past date is 400.")
 
     @field_validator("due_date")
     @classmethod

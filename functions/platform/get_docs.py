@@ -31,7 +31,12 @@ CSP = (
 )
 
 
-@router.get("/v1/docs", summary="Swagger UI", tags=["platform"])
+@router.get(
+    "/v1/docs",
+    summary="Swagger UI",
+    tags=["platform"],
+    responses={200: {"description": "The Swagger UI page", "content": {"text/html": {"schema": {"type": "string"}}}}},
+)
 def get_docs() -> Response[str]:
     return Response(
         status_code=200,

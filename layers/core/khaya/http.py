@@ -15,7 +15,7 @@ Powertools' own validation errors, unknown routes, oversize or non-JSON bodies a
 unexpected exceptions, uses the error envelope of API.md and carries ``X-Request-Id``.
 The caller's identity comes from the Lambda authorizer context (``caller()``).
 
-Two rules hold by construction, for every route:
+Three rules hold by construction, for every route:
 
 * **JSON bodies are parsed once, strictly, before any route code runs** (``parse_json``):
   what Python's parser would crash on or smuggle through (nesting deeper than
@@ -24,6 +24,9 @@ Two rules hold by construction, for every route:
   as in every mainstream parser.
 * **A 204 carries no bytes**: whatever a route returns with status 204, the body and its
   ``Content-Type`` are dropped, so a kept-alive connection is never desynchronised.
+* **The OpenAPI document is right by construction** (``Router``): every route documents its
+  success status with its return model (added when a route lists only error statuses), every
+  error status with the error envelope (``ErrorEnvelope``), and a 204 with no content.
 """
 
 from __future__ import annotations
@@ -36,17 +39,23 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
 from itertools import accumulate
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter as Router
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from khaya import errors
 from khaya.observability import logger
 
+if TYPE_CHECKING:
+    from http import HTTPStatus
+
+    from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+
 __all__ = [
+    "ERROR_CONTENT",
     "Caller",
     "Router",
     "caller",
@@ -69,7 +78,87 @@ _THROTTLE_CODES = {
 _request_id: ContextVar[str | None] = ContextVar("khaya_request_id", default=None)
 _caller: ContextVar[Caller | None] = ContextVar("khaya_caller", default=None)
 _parsed_body: ContextVar[tuple[str, Any] | None] = ContextVar("khaya_parsed_body", default=None)
+
+# What every error status of every operation documents (the schema is added by the generator).
+ERROR_CONTENT: dict[str, Any] = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}
 _NO_BODY_STATUSES = (204, 304)
+
+
+class Router(APIGatewayHttpRouter):
+    """Powertools' HTTP API router, with the OpenAPI responses of every route normalised.
+
+    A route lists the statuses it wants to describe, as before (``responses={404: {...}}``);
+    the router then makes the document say what the route really answers: the success status
+    (the one 2xx listed, else ``status_code``) with the route's return model, every error
+    status with the error envelope, a 204 with no content. No route can document an error
+    with its own model, or forget its success, by mistake.
+    """
+
+    def route(  # Powertools' own signature, passed through
+        self,
+        rule: str,
+        method: str | list[str] | tuple[str],
+        cors: bool | None = None,
+        compress: bool = False,
+        cache_control: str | None = None,
+        summary: str | None = None,
+        description: str | None = None,
+        responses: dict[int, OpenAPIResponse] | None = None,
+        response_description: str | None = "Successful Response",
+        tags: list[str] | None = None,
+        operation_id: str | None = None,
+        include_in_schema: bool = True,
+        security: list[dict[str, list[str]]] | None = None,
+        openapi_extensions: dict[str, Any] | None = None,
+        deprecated: bool = False,
+        enable_validation: bool | None = None,
+        custom_response_validation_http_code: int | HTTPStatus | None = None,
+        status_code: int = 200,
+        middlewares: list[Callable[..., Any]] | None = None,
+    ) -> Callable[[Any], Any]:
+        return super().route(
+            rule,
+            method,
+            cors,
+            compress,
+            cache_control,
+            summary,
+            description,
+            documented_responses(responses, status_code, response_description),
+            response_description,
+            tags,
+            operation_id,
+            include_in_schema,
+            security,
+            openapi_extensions,
+            deprecated,
+            enable_validation,
+            custom_response_validation_http_code,
+            status_code,
+            middlewares,
+        )
+
+
+def documented_responses(
+    responses: dict[int, OpenAPIResponse] | None, status_code: int = 200, description: str | None = None
+) -> dict[int, OpenAPIResponse]:
+    """The responses a route documents: its success (Powertools fills in the return model when
+    no content is given), errors as the envelope, 204 without content."""
+    out: dict[int, OpenAPIResponse] = {}
+    for status, given in (responses or {}).items():
+        doc: OpenAPIResponse = {**given}  # type: ignore[typeddict-item]
+        code = int(status)
+        if code >= 400:
+            doc["content"] = ERROR_CONTENT
+        elif code in _NO_BODY_STATUSES:
+            doc["content"] = {}
+        out[code] = doc
+    if not any(200 <= code < 300 for code in out):
+        success: OpenAPIResponse = {"description": description or "Successful Response"}
+        if status_code in _NO_BODY_STATUSES:
+            success["content"] = {}
+        out[status_code] = success
+    return out
 
 
 @dataclass(frozen=True)
