@@ -9,13 +9,14 @@ PORT ?= 3000
 export PYTHONPATH := $(CURDIR)/layers/core:$(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv run test lint typecheck unit e2e openapi validate build bench ci clean
+.PHONY: help venv run test lint typecheck unit e2e openapi docs-check validate build bench ci clean
 
 help:
 	@echo "make run       serve the whole API on http://127.0.0.1:$(PORT) (no Docker, no AWS)"
 	@echo "make test      ruff, import contracts, mypy on the layer, pytest (unit, integration on moto, e2e over HTTP)"
 	@echo "make bench     cold start, warm latency, DynamoDB calls and artifact size per function"
 	@echo "make openapi   regenerate layers/core/khaya/openapi.json from the function modules"
+	@echo "make docs-check  /v1/docs in headless Chromium, offline (needs chromium)"
 	@echo "make validate  sam validate --lint;  make build  sam build (no Docker)"
 
 $(VENV)/.installed: requirements-dev.txt $(wildcard layers/*/requirements.txt)
@@ -48,6 +49,11 @@ test: lint typecheck
 
 openapi: venv
 	$(PY) -m local.openapi --write
+
+# /v1/docs in headless Chromium, offline: one block per operation, a silent console, a screenshot
+# in .docs-check/ (needs Debian's chromium package; not part of CI, see README).
+docs-check: venv
+	$(PY) -m local.docs_check
 
 bench: venv build
 	$(PY) -m bench.run
