@@ -17,7 +17,7 @@ router = Router()
 
 
 class JobPatch(ApiModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
 
     title: str | None = Field(default=None, min_length=3, max_length=120)
     description: str | None = Field(default=None, min_length=1, max_length=5000)

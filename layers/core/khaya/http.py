@@ -21,7 +21,8 @@ Three rules hold by construction, for every route:
   what Python's parser would crash on or smuggle through (nesting deeper than
   ``MAX_JSON_DEPTH``, integers beyond ±(2^53 - 1), ``NaN``/``Infinity``, floats that overflow to
   infinity, lone surrogates) is a 400 ``malformed_json``. Duplicate keys keep the last value,
-  as in every mainstream parser.
+  as in every mainstream parser; a number with no fractional part is an integer however it
+  is written (``1.0``, ``1e3``), as JSON Schema reads it.
 * **A 204 carries no bytes**: whatever a route returns with status 204, the body and its
   ``Content-Type`` are dropped, so a kept-alive connection is never desynchronised.
 * **The OpenAPI document is right by construction** (``Router``): every route documents its
@@ -263,10 +264,14 @@ def _parse_int(text: str) -> int:
     return value
 
 
-def _parse_float(text: str) -> float:
+def _parse_float(text: str) -> float | int:
     value = float(text)
     if not math.isfinite(value):
         raise _NotJson("A number is too large.")
+    if value.is_integer() and abs(value) <= MAX_JSON_INT:
+        # JSON has one number type: 150000.0 is the integer 150000, as JSON Schema (and so the
+        # OpenAPI document) reads it; an integer field must not refuse it for its spelling.
+        return int(value)
     return value
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from pydantic import BaseModel
+from pydantic import BaseModel, StrictInt
 
 from khaya.http import MAX_JSON_DEPTH, MAX_JSON_INT, Router, make_handler
 from local.cfn import functions
@@ -28,7 +28,7 @@ router = Router()
 
 class PetIn(BaseModel):
     name: str
-    age: int
+    age: StrictInt
     extra: object = None
 
 
@@ -93,6 +93,8 @@ def test_bodies_that_are_not_strict_json_are_400_before_the_route_runs(raw):
         pytest.param('{"name": "\\\\ud800", "age": 1}', {"name": "\\ud800", "age": 1}, id="an escaped backslash"),
         pytest.param('{"name": "Rex", "name": "Max", "age": 1}', {"name": "Max", "age": 1}, id="duplicate keys: last"),
         pytest.param('{"name": "Rex", "age": 1, "extra": 1.5e300}', {"name": "Rex", "age": 1}, id="a large float"),
+        pytest.param('{"name": "Rex", "age": 3.0}', {"name": "Rex", "age": 3}, id="an integer written 3.0"),
+        pytest.param('{"name": "Rex", "age": 3e2}', {"name": "Rex", "age": 300}, id="an integer written 3e2"),
         pytest.param(
             json.dumps({"name": "[{" * 40 + '"', "age": 1}), {"name": "[{" * 40 + '"', "age": 1}, id="brackets in text"
         ),
@@ -131,3 +133,8 @@ def test_public_routes_answer_400_not_500_to_crashing_bodies(aws, call_route, ro
     assert res.status == 400, res
     assert res.json["error"]["code"] == "malformed_json"
     assert "Traceback" not in logs.getvalue()
+
+
+def test_a_number_with_a_fraction_is_still_not_an_integer():
+    res = post('{"name": "Rex", "age": 3.5}')
+    assert res.status == 400 and res.json["error"]["code"] == "validation_error"
