@@ -82,7 +82,6 @@ def seed(base: str) -> dict[str, str]:
         "hourlyRate": {"amount": 25000, "currency": "ZAR"},
     }
     _send(base, "PUT", "/v1/me/worker-profile", profile, wt)
-    item = _post(base, "/v1/me/portfolio", {"contentType": "image/png"}, wt)
     notification = ""
     for _ in range(150):  # the bid's notification comes from the table's stream
         found = requests.get(f"{base}/v1/me/notifications", headers={"Authorization": f"Bearer {ct}"}, timeout=30)
@@ -101,7 +100,6 @@ def seed(base: str) -> dict[str, str]:
         "KHAYA_FUZZ_CONVERSATION_ID": conversation["id"],
         "KHAYA_FUZZ_NOTIFICATION_ID": notification,
         "KHAYA_FUZZ_WORKER_ID": worker["user"]["userId"],
-        "KHAYA_FUZZ_PORTFOLIO_ITEM_ID": item["itemId"],
     }
 
 
