@@ -9,7 +9,7 @@ import json
 import re
 
 from khaya.routes import OPENAPI_PATH
-from tests.integration.market.conftest import WORKER
+from tests.integration.market.conftest import CLIENT, WORKER, job_body
 
 DOC = json.loads(OPENAPI_PATH.read_text(encoding="utf-8"))
 SCHEMAS = DOC["components"]["schemas"]
@@ -49,3 +49,13 @@ def test_an_empty_job_patch_is_refused_by_the_document_and_the_api_alike(market)
     job = market.post_job()
     res = market.call("PATCH", f"/v1/jobs/{job['id']}", body={}, caller={"userId": job["clientId"], "role": "client"})
     assert res.status == 400, res
+
+
+def test_a_city_without_a_letter_or_digit_is_refused_by_the_document_and_the_api_alike(market):
+    # Given the document / Then every city field states the rule the API applies
+    for model in ("JobIn", "WorkerProfileIn"):
+        pattern = SCHEMAS[model]["properties"]["city"]["pattern"]
+        assert re.search(pattern, "`\u00b8\u000b") is None and re.search(pattern, "Cape Town"), model
+    # And the API refuses such a city with a 400 naming it
+    res = market.call("POST", "/v1/jobs", body=job_body(city="`\u00b8\u000b"), caller=CLIENT)
+    assert res.status == 400 and res.json["error"]["details"][0]["field"] == "city"
