@@ -13,7 +13,8 @@ import json
 import pytest
 from pydantic import BaseModel, StrictInt
 
-from khaya.http import MAX_JSON_DEPTH, MAX_JSON_INT, Router, make_handler
+from khaya.http import Router, make_handler
+from khaya.strict_json import MAX_JSON_DEPTH, MAX_JSON_INT
 from local.cfn import functions
 from local.events import LambdaContext, http_event
 from tests.conftest import Result
