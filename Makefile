@@ -9,13 +9,15 @@ PORT ?= 3000
 export PYTHONPATH := $(CURDIR)/layers/core:$(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv run test lint typecheck unit e2e openapi validate build bench ci clean
+.PHONY: help venv run test lint typecheck unit e2e openapi fuzz docs-check validate build bench ci clean
 
 help:
 	@echo "make run       serve the whole API on http://127.0.0.1:$(PORT) (no Docker, no AWS)"
 	@echo "make test      ruff, import contracts, mypy on the layer, pytest (unit, integration on moto, e2e over HTTP)"
 	@echo "make bench     cold start, warm latency, DynamoDB calls and artifact size per function"
 	@echo "make openapi   regenerate layers/core/khaya/openapi.json from the function modules"
+	@echo "make fuzz      schemathesis against the local gateway (signed out, client, worker)"
+	@echo "make docs-check  /v1/docs in headless Chromium, offline (needs chromium)"
 	@echo "make validate  sam validate --lint;  make build  sam build (no Docker)"
 
 $(VENV)/.installed: requirements-dev.txt $(wildcard layers/*/requirements.txt)
@@ -49,6 +51,15 @@ test: lint typecheck
 openapi: venv
 	$(PY) -m local.openapi --write
 
+# Schemathesis, every check, against the local gateway: signed out, as a client, as a worker.
+fuzz: venv
+	$(PY) -m local.fuzz
+
+# /v1/docs in headless Chromium, offline: one block per operation, a silent console, a screenshot
+# in .docs-check/ (needs Debian's chromium package; not part of CI, see README).
+docs-check: venv
+	$(PY) -m local.docs_check
+
 bench: venv build
 	$(PY) -m bench.run
 
@@ -69,7 +80,7 @@ build: $(SAM_VENV)/.installed
 # Hash-based and unchecked, so zip mtimes cannot invalidate it; 3.12 like the runtime.
 	$(PYTHON) -m compileall -q -f -j 0 --invalidation-mode unchecked-hash .aws-sam/build > /dev/null
 
-ci: test validate build
+ci: test fuzz validate build
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

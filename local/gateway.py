@@ -386,7 +386,8 @@ def make_handler_class(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
             for key, value in reply.headers:
                 if key.lower() not in ("content-length", "transfer-encoding", "connection"):
                     self.send_header(key, value)
-            self.send_header("Content-Length", str(len(reply.body)))
+            if reply.status not in (204, 304):  # RFC 9110: these never declare a length (a body is relayed as is)
+                self.send_header("Content-Length", str(len(reply.body)))
             if self.close_connection:
                 self.send_header("Connection", "close")
             self.end_headers()
