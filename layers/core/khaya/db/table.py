@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -480,6 +480,50 @@ def query(
     return Page(items, None)
 
 
+def query_pages(
+    pk_value: str,
+    *,
+    index: str | None = None,
+    sk_prefix: str | None = None,
+    forward: bool = False,
+    projection: list[str] | None = None,
+    max_items: int = 1000,
+) -> Iterator[list[dict[str, Any]]]:
+    """The items of the partition ``pk_value``, one DynamoDB page (up to 1 MB) at a time,
+    newest first unless ``forward``, at most ``max_items`` in all (only ``projection``
+    attributes when given). For bulk reads inside a request, such as a search's candidates:
+    no cursor ever leaves the process, so none is signed."""
+    if index not in INDEXES:
+        raise ValueError(f"unknown index {index!r}")
+    if max_items < 1:
+        raise ValueError("max_items must be positive")
+    pk_attr, sk_attr = INDEXES[index]
+    ph = _Names(None, None, "q")
+    key_cond = f"{ph.name(pk_attr)} = {ph.value(pk_value)}"
+    if sk_prefix is not None:
+        key_cond += f" AND begins_with({ph.name(sk_attr)}, {ph.value(sk_prefix)})"
+    params: dict[str, Any] = {"TableName": _table(), "KeyConditionExpression": key_cond, "ScanIndexForward": forward}
+    if index:
+        params["IndexName"] = index
+    if projection:
+        params["ProjectionExpression"] = ", ".join(ph.name(a) for a in dict.fromkeys(projection))
+    params.update(ph.params())
+    left = max_items
+    start: dict[str, Any] | None = None
+    while left > 0:
+        page_params = {**params, "Limit": left}
+        if start:
+            page_params["ExclusiveStartKey"] = start
+        resp = _call("query", **page_params)
+        items = [from_item(raw) or {} for raw in resp.get("Items", [])]
+        left -= len(items)
+        if items:
+            yield items
+        start = resp.get("LastEvaluatedKey")
+        if not start:
+            return
+
+
 # ---------------------------------------------------------------- batch reads
 
 
@@ -719,6 +763,7 @@ __all__ = [
     "put",
     "put_new",
     "query",
+    "query_pages",
     "transact",
     "transact_retrying",
     "tx_check",
