@@ -27,3 +27,19 @@ def test_top_k_keeps_the_best_in_order_and_breaks_ties_by_newest():
     for score, key in [(0.2, "a"), (0.9, "b"), (0.5, "c"), (0.9, "d"), (0.1, "e"), (0.5, "f")]:
         best.offer(score, key, key)
     assert best.best() == [(0.9, "d"), (0.9, "b"), (0.5, "f")]
+
+
+def test_numpy_is_loaded_only_for_a_page_big_enough_to_pay_for_it():
+    from khaya.ai import ranking
+
+    ranking.numpy_module.cache_clear()
+    rng = random.Random(3)
+    query = unit(rng)
+    small = [to_bytes(unit(rng)) for _ in range(ranking.NUMPY_FROM - 1)]
+    ranking.scores(query, small)
+    assert ranking.numpy_module.cache_info().currsize == 0  # a cold start would not have paid for the import
+    big = [*small, to_bytes(unit(rng))]
+    ranking.scores(query, big)
+    assert ranking.numpy_module.cache_info().currsize == 1
+    ranking.scores(query, small[:3])  # and once loaded, it is used for every page
+    assert ranking.numpy_module.cache_info().hits >= 1
