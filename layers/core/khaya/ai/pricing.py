@@ -53,7 +53,7 @@ def nice(amount: int) -> int:
     if units < 10:
         return max(MINOR, math.floor(units + 0.5) * MINOR)
     step = 10 ** (int(math.log10(units)) - 1)
-    return math.floor(units / step + 0.5) * step * MINOR
+    return int(math.floor(units / step + 0.5) * step * MINOR)
 
 
 def configured(category: str, currency: str) -> Estimate:

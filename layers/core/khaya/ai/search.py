@@ -31,7 +31,7 @@ from khaya.market.jobs import SUMMARY_FIELDS, JobSummary
 
 MAX_RESULTS = 20
 MAX_QUERY = 200
-_CANDIDATE_FIELDS = ["pk", "sk", "title", "category", "embedding", "embeddingModel"]
+_CANDIDATE_FIELDS = ["sk", "title", "category", "embedding", "embeddingModel"]  # the partition key is known
 
 
 class SearchHit(JobSummary):
@@ -80,11 +80,11 @@ def search(user_id: str, q: str, *, category: str | None, city: str | None, limi
             if score > 0:
                 best.offer(score, str(candidate["sk"]), candidate)
     winners = best.best()
-    wanted = [(c["pk"], c["sk"]) for _, c in winners]
-    found = {(i["pk"], i["sk"]): i for i in db.batch_get(wanted, projection=["pk", "sk", *SUMMARY_FIELDS])}
+    wanted = [(pk, str(c["sk"])) for _, c in winners]
+    found = {i["sk"]: i for i in db.batch_get(wanted, projection=["sk", *SUMMARY_FIELDS])}
     hits = []
     for score, candidate in winners:
-        item = found.get((candidate["pk"], candidate["sk"]))
+        item = found.get(candidate["sk"])
         if item is not None:  # it left the open list since the page was read
             hits.append({**item, "score": round(score, 4)})
     return SearchPage.from_item({"items": hits, "next_cursor": None, "source": query.source})

@@ -10,6 +10,7 @@ half of those accepted bids, else the category's configured range.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -96,20 +97,31 @@ class _ModelAnswer(BaseModel):
         return self
 
 
-def user_message(
-    *, title: str, description: str, city: str, category: str, currency: str, amounts: list[int], days: list[int]
-) -> str:
+@dataclass(frozen=True)
+class Ask:
+    """What a suggestion is for, and the accepted bids that ground it."""
+
+    title: str
+    description: str
+    category: str
+    city: str
+    currency: str
+    amounts: list[int]
+    days: list[int]
+
+
+def user_message(ask: Ask) -> str:
     """The one user message: fixed sentences, validated values, and the user's text as data."""
-    country = country_of_city(city)
-    accepted: dict[str, Any] = {"count": len(amounts)}
-    if amounts:
-        accepted["prices"] = [a // pricing.MINOR for a in amounts[:CONTEXT_SAMPLES]]
-        accepted["days"] = days[:CONTEXT_SAMPLES]
+    accepted: dict[str, Any] = {"count": len(ask.amounts)}
+    if ask.amounts:
+        accepted["prices"] = [a // pricing.MINOR for a in ask.amounts[:CONTEXT_SAMPLES]]
+        accepted["days"] = ask.days[:CONTEXT_SAMPLES]
+    job = {"title": ask.title, "description": ask.description, "city": ask.city}
     return (
-        f"Category: {category}\n"
-        f"Currency: {currency} (answer in whole {currency}, not cents)\n"
-        f"Country: {country or 'unknown'}\n"
-        f"{bedrock.data_block('job', {'title': title, 'description': description, 'city': city})}\n"
+        f"Category: {ask.category}\n"
+        f"Currency: {ask.currency} (answer in whole {ask.currency}, not cents)\n"
+        f"Country: {country_of_city(ask.city) or 'unknown'}\n"
+        f"{bedrock.data_block('job', job)}\n"
         f"{bedrock.data_block('accepted_bids', accepted)}\n"
         "Suggest a price range and a timeline for this job."
     )
@@ -144,11 +156,12 @@ def _label(category: str) -> str:
     return category.replace("_", " ")
 
 
-def _local(category: str, currency: str, amounts: list[int], days: list[int]) -> tuple[pricing.Estimate, str]:
-    grounded = pricing.from_samples(amounts, days)
+def _local(ask: Ask) -> tuple[pricing.Estimate, str]:
+    category, currency = ask.category, ask.currency
+    grounded = pricing.from_samples(ask.amounts, ask.days)
     if grounded is not None:
         why = (
-            f"Based on {len(amounts)} recently accepted {_label(category)} bids in {currency}: the middle half "
+            f"Based on {len(ask.amounts)} recently accepted {_label(category)} bids in {currency}: the middle half "
             f"ran from {pricing.money_text(grounded.min_amount, currency)} to "
             f"{pricing.money_text(grounded.max_amount, currency)}."
         )
@@ -161,23 +174,9 @@ def _local(category: str, currency: str, amounts: list[int], days: list[int]) ->
     return usual, why
 
 
-def _from_model(
-    *, title: str, description: str, city: str, category: str, currency: str, amounts: list[int], days: list[int]
-) -> tuple[pricing.Estimate, str]:
+def _from_model(ask: Ask) -> tuple[pricing.Estimate, str]:
     raw = bedrock.converse_tool(
-        "suggestion",
-        system=SYSTEM_PROMPT,
-        user_text=user_message(
-            title=title,
-            description=description,
-            city=city,
-            category=category,
-            currency=currency,
-            amounts=amounts,
-            days=days,
-        ),
-        tool=TOOL,
-        max_tokens=400,
+        "suggestion", system=SYSTEM_PROMPT, user_text=user_message(ask), tool=TOOL, max_tokens=400
     )
     try:
         got = _ModelAnswer.model_validate(raw)
@@ -186,29 +185,18 @@ def _from_model(
     proposed = pricing.Estimate(
         got.min_price * pricing.MINOR, got.max_price * pricing.MINOR, got.min_days, got.max_days
     )
-    low, high = pricing.bounds(category, currency, amounts)
+    low, high = pricing.bounds(ask.category, ask.currency, ask.amounts)
     estimate, moved = pricing.clamp(proposed, low, high)
     why = " ".join(got.rationale.split())
     if moved:
-        why = f"Adjusted to the usual range for {_label(category)} work in {currency}."
+        why = f"Adjusted to the usual range for {_label(ask.category)} work in {ask.currency}."
     return estimate, why
 
 
 def suggest(*, title: str, description: str, category: str, city: str, currency: str) -> Suggestion:
     amounts, days = recent_samples(category, currency)
-    got = answer(
-        "suggestion",
-        lambda: _from_model(
-            title=title,
-            description=description,
-            city=city,
-            category=category,
-            currency=currency,
-            amounts=amounts,
-            days=days,
-        ),
-        lambda: _local(category, currency, amounts, days),
-    )
+    ask = Ask(title, description, category, city, currency, amounts, days)
+    got = answer("suggestion", lambda: _from_model(ask), lambda: _local(ask))
     estimate, why = got.value
     return Suggestion.model_validate(
         {

@@ -400,6 +400,14 @@ def _item_key(item: Mapping[str, Any], index: str | None) -> dict[str, str]:
     return {a: str(item[a]) for a in sorted(attrs)}
 
 
+def _key_condition(ph: _Names, index: str | None, pk_value: str, sk_prefix: str | None) -> str:
+    pk_attr, sk_attr = INDEXES[index]
+    key_cond = f"{ph.name(pk_attr)} = {ph.value(pk_value)}"
+    if sk_prefix is not None:
+        key_cond += f" AND begins_with({ph.name(sk_attr)}, {ph.value(sk_prefix)})"
+    return key_cond
+
+
 def query(
     pk_value: str,
     *,
@@ -432,10 +440,8 @@ def query(
         raise ValueError("a GSI cannot be read consistently")
     pk_attr, sk_attr = INDEXES[index]
     ph = _Names(names, values, "q")
-    key_cond = f"{ph.name(pk_attr)} = {ph.value(pk_value)}"
-    if sk_prefix is not None:
-        key_cond += f" AND begins_with({ph.name(sk_attr)}, {ph.value(sk_prefix)})"
-    elif sk_between is not None:
+    key_cond = _key_condition(ph, index, pk_value, sk_prefix)
+    if sk_between is not None:
         sk_name = ph.name(sk_attr)
         key_cond += f" AND {sk_name} BETWEEN {ph.value(sk_between[0])} AND {ph.value(sk_between[1])}"
     params: dict[str, Any] = {
@@ -497,11 +503,8 @@ def query_pages(
         raise ValueError(f"unknown index {index!r}")
     if max_items < 1:
         raise ValueError("max_items must be positive")
-    pk_attr, sk_attr = INDEXES[index]
     ph = _Names(None, None, "q")
-    key_cond = f"{ph.name(pk_attr)} = {ph.value(pk_value)}"
-    if sk_prefix is not None:
-        key_cond += f" AND begins_with({ph.name(sk_attr)}, {ph.value(sk_prefix)})"
+    key_cond = _key_condition(ph, index, pk_value, sk_prefix)
     params: dict[str, Any] = {"TableName": _table(), "KeyConditionExpression": key_cond, "ScanIndexForward": forward}
     if index:
         params["IndexName"] = index
