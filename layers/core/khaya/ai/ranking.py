@@ -3,8 +3,8 @@
 Pages stream through (memory stays at one DynamoDB page, about 1 MB of items, plus the k
 best), scored in one matrix product with numpy when the function has it (the search
 function's own layer), else in pure Python. ``bench/search.py`` measures both: numpy ranks
-about 20 times faster, but importing it costs a cold start about 150 ms, the price of some
-3 500 candidates in pure Python. So a container loads numpy the first time a page holds
+tens of times faster, but importing it costs a cold start 150 to 200 ms, the price of a few
+thousand candidates in pure Python. So a container loads numpy the first time a page holds
 ``NUMPY_FROM`` candidates or more, and keeps it; smaller pages before that stay pure Python.
 """
 
