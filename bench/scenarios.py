@@ -354,3 +354,88 @@ def _market_list(logical_id: str) -> Scenario:
 
 for _lid in _MARKET_LISTS:
     scenario(_lid)(_market_list(_lid))
+
+
+# ---------------------------------------------------------------- ai
+# The bench runs the local stage's configuration (AI_BACKEND=local): these rows measure the
+# routes with the local methods answering, i.e. everything but Bedrock's own latency.
+AI_CLIENT = "01BENCHAICLIENT00000000000"
+AI_WORKER = "01BENCHAIWORKER00000000000"
+SEARCH_CANDIDATES = 300
+
+
+@scenario("CreateJobSuggestionFunction")
+def _job_suggestion(ctx: Context) -> dict[str, Any]:
+    # Twenty accepted plumbing prices in rand ground the suggestion (the local method's percentiles).
+    for i in range(20):
+        ctx.put(
+            {
+                "pk": "PRICES#plumbing#ZAR",
+                "sk": f"2026-11-{1 + i:02d}T09:00:00.000Z#01BENCHPRICE{i:014d}",
+                "type": "priceSample",
+                "amount": 60000 + 5000 * i,
+                "etaDays": 1 + i % 3,
+                "ttl": 4102444800,
+            }
+        )
+    body = {
+        "title": "Geyser leaking through the ceiling",
+        "description": "The geyser burst last night and water is dripping through the ceiling.",
+        "category": "plumbing",
+        "city": "Johannesburg",
+    }
+    return ctx.http_event(
+        "POST", "/v1/ai/job-suggestions", body=body, authorizer={"userId": AI_CLIENT, "role": "client"}
+    )
+
+
+@scenario("SearchJobsFunction")
+def _search_jobs(ctx: Context) -> dict[str, Any]:
+    # One city's open plumbing jobs, each with its vector (as the AI stream consumer writes them):
+    # one Query page of candidates, then one BatchGetItem for the best 20.
+    from khaya.ai.embeddings import LOCAL_MODEL, job_text, local_embed, to_bytes
+
+    kinds = ("Geyser leaking", "Blocked drain", "Dripping kitchen tap", "Toilet cistern running", "Burst pipe")
+    for i in range(SEARCH_CANDIDATES):
+        job_id = f"01BENCHSEARCH{i:013d}"
+        title = f"{kinds[i % len(kinds)]} #{i}"
+        created = f"2026-11-{1 + i % 28:02d}T08:{i % 60:02d}:00.000Z"
+        ctx.put(
+            {
+                "pk": "JOBS#open#cat#plumbing#city#johannesburg",
+                "sk": f"{created}#{job_id}",
+                "type": "jobIndex",
+                "id": job_id,
+                "clientId": AI_CLIENT,
+                "title": title,
+                "category": "plumbing",
+                "city": "johannesburg",
+                "cityName": "Johannesburg",
+                "status": "open",
+                "createdAt": created,
+                "embedding": to_bytes(local_embed(job_text(title, "plumbing", "Please come soon."))),
+                "embeddingModel": LOCAL_MODEL,
+            }
+        )
+    return ctx.http_event(
+        "GET",
+        "/v1/jobs/search",
+        query="q=water+heater+leak&category=plumbing&city=johannesburg",
+        authorizer={"userId": AI_WORKER, "role": "worker"},
+    )
+
+
+@scenario("SummariseConversationFunction")
+def _summarise_conversation(ctx: Context) -> dict[str, Any]:
+    # The marketplace's bench conversation (25 messages). The first request makes the summary
+    # (a Query of the messages, the extractive method, one UpdateItem); every repeat, cold or
+    # warm, measures the cached path that most requests take (one GetItem).
+    if not _market_seeded:
+        _seed_market(ctx)
+        _market_seeded.append(True)
+    return ctx.http_event(
+        "POST",
+        f"/v1/conversations/{M_CONV}/summary",
+        route_path="/v1/conversations/{id}/summary",
+        authorizer={"userId": M_CLIENT, "role": "client"},
+    )

@@ -62,6 +62,9 @@ SECRETS: dict[str, tuple[str, Callable[[], str]]] = {
 LOCAL_SETTINGS: dict[str, str] = {
     "MESSAGING_BACKEND": "outbox",  # WhatsApp/SMS become items served at GET /_dev/outbox
     "OTP_SENDS_PER_IP_PER_HOUR": "1000",  # every local client is 127.0.0.1
+    "AI_BACKEND": "local",  # no Bedrock: the deterministic local methods answer, labelled "fallback"
+    "AI_DAILY_QUOTA": "1000",  # one developer (or bench) is every user
+    "AI_SEARCH_DAILY_QUOTA": "5000",
 }
 
 

@@ -57,7 +57,8 @@ def call_route() -> Callable[..., Result]:
     """Invoke the function that serves ``METHOD /path`` in template.yaml with a real-shaped event."""
     from local.events import match_path
 
-    table = [(fn, r) for fn in functions() for r in fn.routes]
+    # Static paths before parameterised ones, as API Gateway matches (/v1/jobs/search, not /v1/jobs/{id}).
+    table = sorted(((fn, r) for fn in functions() for r in fn.routes), key=lambda pair: "{" in pair[1].path)
 
     def _call(
         method: str,

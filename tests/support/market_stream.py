@@ -1,6 +1,7 @@
-"""Read the table's stream (moto) and hand the records to the notifications consumer.
+"""Read the table's stream (moto) and hand the records to a stream consumer of template.yaml.
 
-stream = StreamPump()          # remembers where it got to, per shard
+stream = StreamPump()          # NotifyFunction's; StreamPump("AiEnrichFunction") for another;
+                               # remembers where it got to, per shard
 records = stream.records()     # the new records, shaped as Lambda sends them
 stream.deliver()               # records() → NotifyFunction's handler, returns its answer
 """
@@ -16,7 +17,7 @@ from local.streams import _lambda_shape
 
 
 class StreamPump:
-    def __init__(self) -> None:
+    def __init__(self, function: str = "NotifyFunction") -> None:
         import boto3
 
         from khaya.config import settings
@@ -25,7 +26,8 @@ class StreamPump:
         self._streams = boto3.client("dynamodbstreams")
         self._table = settings().table_name
         self._last_seq: dict[str, str] = {}  # shard → last sequence number read
-        self.handler = load_handler(next(f for f in functions() if f.logical_id == "NotifyFunction"))
+        self.function = function
+        self.handler = load_handler(next(f for f in functions() if f.logical_id == function))
 
     def records(self) -> list[dict[str, Any]]:
         arn = self._ddb.describe_table(TableName=self._table)["Table"]["LatestStreamArn"]
@@ -50,7 +52,7 @@ class StreamPump:
         return out
 
     def send(self, records: list[dict[str, Any]]) -> dict[str, Any]:
-        result: dict[str, Any] = self.handler({"Records": records}, LambdaContext("NotifyFunction"))
+        result: dict[str, Any] = self.handler({"Records": records}, LambdaContext(self.function))
         return result
 
     def deliver(self, rounds: int = 5) -> list[dict[str, Any]]:

@@ -335,10 +335,6 @@ def handle_record(record: dict[str, Any]) -> None:
 def process_stream(records: list[dict[str, Any]]) -> list[dict[str, str]]:
     """Handle records in order; on the first failure stop and report it (and the rest) as
     batch item failures, so Lambda retries from there (``ReportBatchItemFailures``)."""
-    for i, record in enumerate(records):
-        try:
-            handle_record(record)
-        except Exception:
-            logger.exception("stream record failed", extra={"eventID": record.get("eventID")})
-            return [{"itemIdentifier": str((r.get("dynamodb") or {}).get("SequenceNumber", ""))} for r in records[i:]]
-    return []
+    from khaya.db.stream import process_in_order
+
+    return process_in_order(records, handle_record)
