@@ -1,8 +1,8 @@
-"""Read the table's stream (moto) and hand the records to the notifications consumer.
+"""Read the table's stream (moto) and hand the records to one of its consumers.
 
-stream = StreamPump()          # remembers where it got to, per shard
+stream = StreamPump()          # NotifyFunction; StreamPump("SendOtpFunction") for the code sender
 records = stream.records()     # the new records, shaped as Lambda sends them
-stream.deliver()               # records() → NotifyFunction's handler, returns its answer
+stream.deliver()               # records() → the function's handler, returns its answer
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from local.streams import _lambda_shape
 
 
 class StreamPump:
-    def __init__(self) -> None:
+    def __init__(self, function_id: str = "NotifyFunction") -> None:
         import boto3
 
         from khaya.config import settings
@@ -25,7 +25,8 @@ class StreamPump:
         self._streams = boto3.client("dynamodbstreams")
         self._table = settings().table_name
         self._last_seq: dict[str, str] = {}  # shard → last sequence number read
-        self.handler = load_handler(next(f for f in functions() if f.logical_id == "NotifyFunction"))
+        self.function_id = function_id
+        self.handler = load_handler(next(f for f in functions() if f.logical_id == function_id))
 
     def records(self) -> list[dict[str, Any]]:
         arn = self._ddb.describe_table(TableName=self._table)["Table"]["LatestStreamArn"]
@@ -50,7 +51,7 @@ class StreamPump:
         return out
 
     def send(self, records: list[dict[str, Any]]) -> dict[str, Any]:
-        result: dict[str, Any] = self.handler({"Records": records}, LambdaContext("NotifyFunction"))
+        result: dict[str, Any] = self.handler({"Records": records}, LambdaContext(self.function_id))
         return result
 
     def deliver(self, rounds: int = 5) -> list[dict[str, Any]]:

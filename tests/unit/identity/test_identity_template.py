@@ -57,7 +57,7 @@ def test_only_token_issuing_functions_can_read_the_private_key():
 
 def test_the_twilio_layer_is_attached_only_where_messages_are_sent():
     with_twilio = {f.logical_id for f in functions() if "TwilioLayer" in f.layers}
-    assert with_twilio == {"SignupFunction", "RequestOtpFunction", "TwilioStatusFunction", "NotifyFunction"}
+    assert with_twilio == {"SignupFunction", "SendOtpFunction", "TwilioStatusFunction", "NotifyFunction"}
     assert "twilio" not in (ROOT / "layers/core/requirements.txt").read_text()
     assert "twilio" in (ROOT / "layers/twilio/requirements.txt").read_text()
 
