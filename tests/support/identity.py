@@ -242,6 +242,9 @@ def token_claims(user: dict[str, Any], **over: Any) -> dict[str, Any]:
     import time
     import uuid
 
+    import jwt
+
+    issued = jwt.decode(user["tokens"]["accessToken"], options={"verify_signature": False})
     now = int(time.time())
     claims: dict[str, Any] = {
         "iss": "khaya-local",
@@ -249,6 +252,7 @@ def token_claims(user: dict[str, Any], **over: Any) -> dict[str, Any]:
         "sub": user["user"]["userId"],
         "role": user["user"]["role"],
         "tv": 0,
+        "sid": issued["sid"],  # the user's session (refresh-token family)
         "jti": uuid.uuid4().hex,
         "iat": now,
         "exp": now + 600,

@@ -69,7 +69,7 @@ def test_table_permissions_are_least_privilege():
         assert "dynamodb:Scan" not in text and '"dynamodb:*"' not in text, lid
     assert re.findall(r"dynamodb:\w+", json.dumps(fns["GetMeFunction"].properties["Policies"])) == ["dynamodb:GetItem"]
     assert re.findall(r"dynamodb:\w+", json.dumps(fns["AuthorizeFunction"].properties["Policies"])) == [
-        "dynamodb:GetItem"
+        "dynamodb:BatchGetItem"
     ]
 
 
