@@ -20,6 +20,7 @@ from typing import Any, Literal
 from khaya import db
 from khaya.api import ApiModel, Page
 from khaya.errors import BusinessRule, Conflict, Forbidden, NotFound
+from khaya.http import Caller
 from khaya.ids import new_id, now_iso
 from khaya.market import keys
 from khaya.money import Money
@@ -122,8 +123,20 @@ def load(job_id: str, *, consistent: bool = True) -> dict[str, Any]:
     return item
 
 
-def get_job(job_id: str) -> Job:
-    return Job.from_item(load(job_id, consistent=False))
+# Who won a job and at what price: for its owner, that worker and admins only (API.md).
+WINNER_FIELDS = ("workerId", "acceptedAmount", "acceptedBidId")
+
+
+def visible_to(job: dict[str, Any], who: Caller) -> dict[str, Any]:
+    """``job`` as ``who`` may see it: anyone else than the owner, the assigned worker and an
+    admin sees an assigned job's status, not who won it or for how much."""
+    if who.is_admin or who.user_id in (job.get("clientId"), job.get("workerId")):
+        return job
+    return {k: v for k, v in job.items() if k not in WINNER_FIELDS}
+
+
+def get_job(who: Caller, job_id: str) -> Job:
+    return Job.from_item(visible_to(load(job_id, consistent=False), who))
 
 
 def list_jobs(
