@@ -409,3 +409,28 @@ def cancel_job(client_id: str, job_id: str) -> Job:
 
     db.transact_retrying(build)
     return Job.from_item(result["job"])
+
+
+WORKER_GONE = "worker_account_deleted"
+
+
+class _NothingToCancel(Exception):
+    pass
+
+
+def cancel_for_missing_worker(job_id: str, worker_id: str) -> None:
+    """``assigned`` → ``cancelled`` because its worker's account is erased (before any money
+    is held, the job cannot go on without it; the client is told and may post it again).
+    Nothing happens if the job has moved on or is not assigned to ``worker_id``."""
+
+    def build() -> list[db.TxAction]:
+        job = load(job_id)
+        if job["status"] != "assigned" or job.get("workerId") != worker_id:
+            raise _NothingToCancel()
+        changes = {"cancelledAt": now_iso(), "cancelledReason": WORKER_GONE}
+        return transition(job, "cancelled", set=changes, on_conflict=db.Retry())[1]
+
+    try:
+        db.transact_retrying(build)
+    except _NothingToCancel:
+        return
