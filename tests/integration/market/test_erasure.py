@@ -6,16 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.market.conftest import bid_body, job_body
+from tests.integration.market.conftest import bid_body, job_body, profile_body
 from tests.support.identity import signup_and_login_in_process
 
-PROFILE = {
-    "skills": ["leaks"],
-    "categories": ["plumbing"],
-    "city": "Durban",
-    "bio": "Licensed plumber, 12 years, lives on Smith Street.",
-    "hourlyRate": {"amount": 35000, "currency": "ZAR"},
-}
+PROFILE = profile_body(bio="Licensed plumber, 12 years, lives on Smith Street.")
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import json
 import pytest
 
 from local.cfn import ROOT
-from tests.integration.market.conftest import CLIENT, WORKER, bid_body, job_body
+from tests.integration.market.conftest import CLIENT, WORKER, bid_body, job_body, profile_body
 
 
 def _bid(market, job_id, amount, currency="ZAR"):
@@ -41,13 +41,7 @@ def test_a_bid_of_zero_or_less_is_a_422_and_nothing_is_placed(market, amount):
 )
 def test_a_budget_or_hourly_rate_of_zero_is_a_422(market, method, path, body, field):
     if body is None:
-        body = {
-            "skills": ["taps"],
-            "categories": ["plumbing"],
-            "city": "Durban",
-            "bio": "Plumber.",
-            "hourlyRate": {"amount": 0, "currency": "ZAR"},
-        }
+        body = profile_body(hourlyRate={"amount": 0, "currency": "ZAR"})
     who = CLIENT if path == "/v1/jobs" else WORKER
     res = market.call(method, path, body=body, caller=who)
     assert res.status == 422, res
