@@ -70,6 +70,7 @@ def _get_health(ctx: Context) -> dict[str, Any] | None:
 
 BENCH_USER = "01JBENCHUSER0000000000000"
 BENCH_PHONE = "+27820000001"
+BENCH_SESSION = "0123456789abcdef0123456789abcdef"
 
 
 def _seed_user(ctx: Context, *, password_hash: str | None = None) -> None:
@@ -104,15 +105,24 @@ def _access_token(ctx: Context) -> str:
     sm = boto3.client("secretsmanager", endpoint_url=ctx.ddb.meta.endpoint_url, region_name=ctx.ddb.meta.region_name)
     doc = json.loads(sm.get_secret_value(SecretId="khaya/local/jwt-private-key")["SecretString"])
     now = int(time.time())
-    claims = {"iss": "khaya-local", "aud": "khaya-api", "sub": BENCH_USER, "role": "client", "tv": 0}
+    claims = {
+        "iss": "khaya-local",
+        "aud": "khaya-api",
+        "sub": BENCH_USER,
+        "role": "client",
+        "tv": 0,
+        "sid": BENCH_SESSION,
+    }
     claims.update({"jti": uuid.uuid4().hex, "iat": now, "exp": now + 900})
     return jwt.encode(claims, doc["privateKey"], algorithm="ES256", headers={"kid": doc["kid"]})
 
 
 @scenario("AuthorizeFunction")
 def _authorize(ctx: Context) -> dict[str, Any]:
-    # A valid token of an active user: the full path (verify + one GetItem, then the 15 s cache).
+    # A valid token of an active user in an active session: the full path (verify + one
+    # BatchGetItem of the user and the session, then the 15 s cache).
     _seed_user(ctx)
+    ctx.put({"pk": f"USER#{BENCH_USER}", "sk": f"RTF#{BENCH_SESSION}", "familyId": BENCH_SESSION, "status": "active"})
     headers = {"authorization": f"Bearer {_access_token(ctx)}"}
     return ctx.authorizer_event("GET", "/v1/me", "/v1/me", headers, "198.51.100.7")
 

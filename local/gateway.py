@@ -428,9 +428,10 @@ def main(argv: list[str] | None = None) -> int:
     template_path = args.template.resolve()
     template = load_template(template_path)
     fns = functions(template)
-    from local.resources import create_resources, local_environment
+    from local.resources import create_resources, local_environment, local_parameters
 
-    resolver = Resolver(template, {"Table": TABLE_NAME} if "Table" not in template.get("Resources", {}) else None)
+    overrides = {"Table": TABLE_NAME} if "Table" not in template.get("Resources", {}) else {}
+    resolver = Resolver(template, {**overrides, **local_parameters(args.port)})
     env = {**base_environment(endpoint), **local_environment(), **function_environment(fns, resolver)}
     env["STAGE"], env["TABLE_NAME"] = "local", TABLE_NAME
     apply_environment(env)

@@ -41,10 +41,14 @@ def _jwt_public_keys() -> str:
     return json.dumps({"keys": {kid: public_pem}})
 
 
+# Published in API.md (Local stage): anyone can sign a local Twilio status callback by hand.
+LOCAL_TWILIO_AUTH_TOKEN = "khaya_local_twilio_token"
+
+
 def _fake_twilio() -> str:
     import json
 
-    return json.dumps({"accountSid": "AC" + pysecrets.token_hex(16), "authToken": pysecrets.token_hex(16)})
+    return json.dumps({"accountSid": "AC" + pysecrets.token_hex(16), "authToken": LOCAL_TWILIO_AUTH_TOKEN})
 
 
 # env var carrying the secret's name → (default name, how to generate a local value).
@@ -66,6 +70,12 @@ LOCAL_SETTINGS: dict[str, str] = {
     "AI_DAILY_QUOTA": "1000",  # one developer (or bench) is every user
     "AI_SEARCH_DAILY_QUOTA": "5000",
 }
+
+
+def local_parameters(port: int) -> dict[str, str]:
+    """Template parameters the local stage sets, as ``sam deploy --parameter-overrides`` would:
+    the public URL Twilio status callbacks are signed against is the local gateway's."""
+    return {"TwilioStatusCallbackUrl": f"http://127.0.0.1:{port}/v1/webhooks/twilio/status"}
 
 
 # env var carrying a bucket's name → the template's bucket resource (created empty on moto).

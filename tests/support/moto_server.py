@@ -32,7 +32,7 @@ from local.moto_server import AtomicMotoServer
 from local.resources import create_resources
 from tests.support.aws import reset_caches
 
-ENDPOINT_VARS = ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SECRETS_MANAGER")
+ENDPOINT_VARS = ("AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_DYNAMODB_STREAMS", "AWS_ENDPOINT_URL_SECRETS_MANAGER")
 
 
 @contextmanager

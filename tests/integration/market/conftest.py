@@ -38,6 +38,19 @@ def bid_body(amount: int = 75000, **overrides: Any) -> dict[str, Any]:
     }
 
 
+def profile_body(**overrides: Any) -> dict[str, Any]:
+    """A worker profile (PUT /v1/me/worker-profile)."""
+    body = {
+        "skills": ["leaks"],
+        "categories": ["plumbing"],
+        "city": "Durban",
+        "bio": "Licensed plumber, 12 years.",
+        "hourlyRate": {"amount": 35000, "currency": "ZAR"},
+    }
+    body.update(overrides)
+    return body
+
+
 class Market:
     """Shortcuts over ``call_route`` for the steps most tests share."""
 
