@@ -58,11 +58,19 @@ SECRETS: dict[str, tuple[str, Callable[[], str]]] = {
     "TWILIO_SECRET_NAME": ("khaya/local/twilio", _fake_twilio),
 }
 
-# Non-secret settings only the local stage has (never set by a STAGE check in code).
+# Non-secret settings only the local stage has (never set by a STAGE check in code). Every
+# local function gets them, as if the template set them for the local stage; the same name
+# in the environment `make run` starts in overrides the value.
 LOCAL_SETTINGS: dict[str, str] = {
     "MESSAGING_BACKEND": "outbox",  # WhatsApp/SMS become items served at GET /_dev/outbox
     "OTP_SENDS_PER_IP_PER_HOUR": "1000",  # every local client is 127.0.0.1
+    "OUTBOX_FAIL_WHATSAPP": "",  # E.164 numbers whose WhatsApp "fails" (watch the SMS fallback)
 }
+
+
+def local_settings() -> dict[str, str]:
+    """``LOCAL_SETTINGS``, each overridable from this process's environment."""
+    return {name: os.environ.get(name, default) for name, default in LOCAL_SETTINGS.items()}
 
 
 # env var carrying a bucket's name → the template's bucket resource (created empty on moto).
@@ -80,7 +88,9 @@ def _bucket_name(logical_id: str) -> str:
 
 
 def local_environment() -> dict[str, str]:
-    """The environment a local function sees, beside what the template gives every function."""
+    """Every secret and bucket name and local setting, for a process that calls the services
+    directly (the gateway's own, a test, a seed). Functions never get this: each gets only
+    what its template entry sets (``local.lambda_env``)."""
     env = {**{name: default for name, (default, _) in SECRETS.items()}, **LOCAL_SETTINGS}
     env.update({name: _bucket_name(logical_id) for name, logical_id in BUCKETS.items()})
     return env

@@ -1,0 +1,215 @@
+"""Local execution environments: one Python process per warm "container" of a function.
+
+On Lambda every function runs in processes of its own, with only its own environment, and
+every module-level cache (settings, clients, secrets, the authorizer's user cache) belongs
+to that one function. ``Worker`` starts such a process (``local/lambda_bootstrap.py``)
+with the environment ``local.lambda_env.lambda_environment`` gives the function, and its
+code folder and layers first on ``sys.path`` (the repository is not importable from it);
+``invoke`` sends it one event and waits for the answer.
+
+``Worker.spec`` decides which folders: the source tree with this interpreter's packages
+(``make run``, the e2e tests), or, for the built artifacts, exactly Lambda's path
+(``local.artifacts``). With ``record_calls`` the process records every AWS call the
+function makes (``local.aws_calls``) and hands them back with each answer.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import struct
+import subprocess
+import sys
+import threading
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, BinaryIO
+
+BOOTSTRAP = (Path(__file__).resolve().parent / "lambda_bootstrap.py").read_text(encoding="utf-8")
+RECORDER_FILE = str(Path(__file__).resolve().parent / "aws_calls.py")
+
+
+class FunctionError(RuntimeError):
+    """The function raised (or could not start): Lambda's ``errorType``/``errorMessage``."""
+
+    def __init__(self, logical_id: str, error: dict[str, Any], *, init: bool = False) -> None:
+        self.error_type = str(error.get("errorType", "Error"))
+        self.error_message = str(error.get("errorMessage", ""))
+        self.init = init
+        super().__init__(f"{logical_id}: {self.error_type}: {self.error_message}")
+
+
+@dataclass
+class WorkerSpec:
+    logical_id: str
+    handler: str  # module.attr, as in the template
+    code_dir: Path
+    env: dict[str, str]
+    layer_dirs: list[Path] = field(default_factory=list)
+    exact_path: list[str] | None = None  # the whole sys.path (built artifacts); None = prepend to ours
+    python: list[str] = field(default_factory=lambda: [sys.executable])
+    memory_mb: int = 256
+    timeout_s: int = 10
+    record_calls: bool = False
+
+
+def _read_frame(fh: BinaryIO) -> Any:
+    head = fh.read(4)
+    if len(head) < 4:
+        return None
+    (size,) = struct.unpack(">I", head)
+    return json.loads(fh.read(size))
+
+
+def _write_frame(fh: BinaryIO, obj: Any) -> None:
+    data = json.dumps(obj).encode("utf-8")
+    fh.write(struct.pack(">I", len(data)) + data)
+    fh.flush()
+
+
+class Worker:
+    """One function process; not thread-safe (a pool hands it to one caller at a time)."""
+
+    def __init__(self, spec: WorkerSpec) -> None:
+        self.spec = spec
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        self.proc = subprocess.Popen(  # noqa: S603 - our interpreter and bootstrap
+            [*spec.python, "-c", BOOTSTRAP, str(to_child_r), str(from_child_w)],
+            cwd=spec.code_dir,
+            env=spec.env,
+            pass_fds=(to_child_r, from_child_w),
+            stdin=subprocess.DEVNULL,
+        )
+        os.close(to_child_r)
+        os.close(from_child_w)
+        self._to: BinaryIO = os.fdopen(to_child_w, "wb")
+        self._from: BinaryIO = os.fdopen(from_child_r, "rb")
+        name = f"khaya-local-{spec.logical_id}"
+        _write_frame(
+            self._to,
+            {
+                "logical_id": spec.logical_id,
+                "function_name": name,
+                "function_arn": f"arn:aws:lambda:af-south-1:123456789012:function:{name}",
+                "handler": spec.handler,
+                "path": spec.exact_path,
+                "prepend": [str(spec.code_dir), *(str(p) for p in spec.layer_dirs)],
+                "memory_mb": spec.memory_mb,
+                "timeout_s": spec.timeout_s,
+                "recorder": RECORDER_FILE if spec.record_calls else None,
+            },
+        )
+        self.calls: list[list[str]] = []  # AWS calls recorded by the last invocation
+        self.broken = False
+
+    def invoke(self, event: Any, request_id: str | None = None) -> Any:
+        try:
+            _write_frame(self._to, {"event": event, "requestId": request_id or uuid.uuid4().hex})
+            reply = _read_frame(self._from)
+        except (BrokenPipeError, OSError, ValueError) as exc:
+            self.broken = True
+            error = {"errorType": "Runtime.ExitError", "errorMessage": str(exc)}
+            raise FunctionError(self.spec.logical_id, error) from exc
+        if reply is None:
+            self.broken = True
+            code = self.proc.wait()
+            raise FunctionError(
+                self.spec.logical_id, {"errorType": "Runtime.ExitError", "errorMessage": f"exited with {code}"}
+            )
+        self.calls = reply.get("calls") or []
+        if "error" in reply:
+            if reply.get("init"):
+                self.broken = True  # Lambda starts a fresh environment after a failed init
+            raise FunctionError(self.spec.logical_id, reply["error"], init=bool(reply.get("init")))
+        return reply["result"]
+
+    def stop(self, timeout: float = 5) -> None:
+        for fh in (self._to, self._from):
+            with contextlib.suppress(OSError):
+                fh.close()
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class WorkerPool:
+    """The warm environments of one function: a free one is reused, a new one is started
+    when all are busy (concurrent requests run in parallel, each in its own process)."""
+
+    def __init__(self, make_spec: Any) -> None:
+        self._make_spec = make_spec
+        self._lock = threading.Lock()
+        self._free: list[Worker] = []
+        self._all: list[Worker] = []
+        self.on_calls: Any = None  # callback(list of recorded calls) after each invocation
+
+    @property
+    def started(self) -> int:
+        return len(self._all)
+
+    def invoke(self, event: Any, request_id: str | None = None) -> Any:
+        with self._lock:
+            worker = self._free.pop() if self._free else None
+        if worker is None:
+            worker = Worker(self._make_spec())
+            with self._lock:
+                self._all.append(worker)
+        try:
+            return worker.invoke(event, request_id)
+        finally:
+            if worker.calls and self.on_calls is not None:
+                self.on_calls(worker.calls)
+            if worker.broken:
+                worker.stop(timeout=1)
+                with self._lock:
+                    self._all.remove(worker)
+            else:
+                with self._lock:
+                    self._free.append(worker)
+
+    def stop(self) -> None:
+        with self._lock:
+            workers, self._all, self._free = self._all, [], []
+        for w in workers:
+            w.stop()
+
+
+class WorkerPools:
+    """A ``WorkerPool`` per function of the template, started lazily; ``spec_for(fn)``
+    builds the process spec of one of its environments."""
+
+    def __init__(self, fns: list[Any], spec_for: Any, on_calls: Any = None) -> None:
+        self._pools: dict[str, WorkerPool] = {}
+        for fn in fns:
+            pool = WorkerPool(lambda fn=fn: spec_for(fn))
+            pool.on_calls = on_calls
+            self._pools[fn.logical_id] = pool
+
+    def __getitem__(self, logical_id: str) -> WorkerPool:
+        return self._pools[logical_id]
+
+    def __contains__(self, logical_id: object) -> bool:
+        return logical_id in self._pools
+
+    def stop(self) -> None:
+        for pool in self._pools.values():
+            pool.stop()
+
+
+class CallLog:
+    """Appends the AWS calls recorded in function processes to a file, one JSON line each
+    (``[function, action, resource, via]``); the test suites read it back."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+
+    def __call__(self, calls: list[list[str]]) -> None:
+        lines = "".join(json.dumps(c) + "\n" for c in calls)
+        with self._lock, open(self.path, "a", encoding="utf-8") as fh:
+            fh.write(lines)
