@@ -22,6 +22,10 @@ $(VENV)/.installed: requirements-dev.txt $(wildcard layers/*/requirements.txt)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements-dev.txt $(foreach f,$(wildcard layers/*/requirements.txt),-r $(f))
+# The IAM check expands template.yaml with SAM's own translator, which pins pydantic to one minor
+# version: installed without its dependencies (boto3, jsonschema, pydantic are already here), so the
+# layer's pydantic is the one the tests run.
+	$(PY) -m pip install -q --no-deps "aws-sam-translator>=1.115,<2"
 	@touch $@
 
 venv: $(VENV)/.installed

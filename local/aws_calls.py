@@ -26,6 +26,8 @@ from typing import Any
 from urllib.parse import urlparse
 
 ACCOUNT = "123456789012"  # the local stage's (and moto's) account id
+# A file the local gateway appends every recorded call to (one JSON list per line), when set.
+RECORD_CALLS_VAR = "KHAYA_RECORD_AWS_CALLS"
 SECRET_SUFFIX = "-Lcl0a1"  # Secrets Manager appends 6 random characters to a secret's ARN
 
 _function: contextvars.ContextVar[str | None] = contextvars.ContextVar("khaya_function", default=None)

@@ -37,6 +37,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from local import dev_routes
+from local.aws_calls import RECORD_CALLS_VAR
 from local.cfn import ROOT, TEMPLATE, FunctionDef, Route, functions, layer_dirs, load_template
 from local.events import authorizer_event, http_event, match_path
 from local.intrinsics import Resolver
@@ -51,9 +52,6 @@ JSON_TYPE = "application/json"
 
 
 # ---------------------------------------------------------------------- environment
-RECORD_CALLS_VAR = "KHAYA_RECORD_AWS_CALLS"  # a file: every AWS call of every function is appended to it
-
-
 def function_environment(fns: list[FunctionDef], resolver: Resolver) -> dict[str, dict[str, str]]:
     """Each function's own template Environment (Globals + its entry), resolved: never merged,
     as on Lambda each function sees only its own."""
@@ -462,7 +460,8 @@ def main(argv: list[str] | None = None) -> int:
     apply_environment({**plumbing, **local_environment(), "STAGE": "local", "TABLE_NAME": TABLE_NAME})
     create_resources(endpoint_url=endpoint, table_name=TABLE_NAME)
 
-    record = os.environ.get(RECORD_CALLS_VAR)
+    # Calls are checked against template.yaml's policies: a stand-in template records nothing.
+    record = os.environ.get(RECORD_CALLS_VAR) if template_path == TEMPLATE.resolve() else None
     specs = worker_specs(resolver, plumbing, record_calls=bool(record))
     gateway = Gateway(template_path, endpoint, specs, CallLog(record) if record else None)
     tables = {
