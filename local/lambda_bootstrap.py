@@ -91,8 +91,10 @@ def main():
         print(f"[ERROR] init of {spec['function_name']} failed: {traceback.format_exc()}", file=sys.stderr, flush=True)
     while True:
         frame = _read(inp)
-        if frame is None:
-            return
+        if frame is None:  # the environment is reclaimed: no interpreter teardown, as on Lambda
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(0)
         if init_error is not None:
             _write(out, {"error": init_error, "init": True})
             continue

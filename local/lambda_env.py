@@ -161,11 +161,5 @@ def isolated(fn: FunctionDef) -> Iterator[None]:
             if s.depth == 0:
                 _replace_environ(s.saved)
                 s.active = None
-                _refresh_settings_only()
+                _refresh_caches(switched=False)  # the settings of the process's own environment
                 s.cond.notify_all()
-
-
-def _refresh_settings_only() -> None:
-    from khaya.config import reset_settings
-
-    reset_settings()
