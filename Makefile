@@ -9,7 +9,7 @@ PORT ?= 3000
 export PYTHONPATH := $(CURDIR)/layers/core:$(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv run test lint typecheck unit e2e openapi validate build bench ci clean
+.PHONY: help venv run test lint typecheck unit e2e openapi validate build build-host check-artifacts bench ci clean
 
 help:
 	@echo "make run       serve the whole API on http://127.0.0.1:$(PORT) (no Docker, no AWS)"
@@ -17,6 +17,7 @@ help:
 	@echo "make bench     cold start, warm latency, DynamoDB calls and artifact size per function"
 	@echo "make openapi   regenerate layers/core/khaya/openapi.json from the function modules"
 	@echo "make validate  sam validate --lint;  make build  sam build (no Docker)"
+	@echo "make check-artifacts  build for this machine, invoke every event against the artifacts as Lambda runs them"
 
 $(VENV)/.installed: requirements-dev.txt $(wildcard layers/*/requirements.txt)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -73,7 +74,30 @@ build: $(SAM_VENV)/.installed
 # Hash-based and unchecked, so zip mtimes cannot invalidate it; 3.12 like the runtime.
 	$(PYTHON) -m compileall -q -f -j 0 --invalidation-mode unchecked-hash .aws-sam/build > /dev/null
 
-ci: test validate build
+# The artifacts as Lambda runs them: built for this machine's architecture (the Architecture
+# parameter; deployed stages stay arm64), each function in a fresh interpreter whose sys.path is
+# its folder, its layers and the boto3 the runtime ships (AWS lists the version under
+# "Runtime-included SDK versions" for python3.12), with every event of events/.
+HOST_ARCH := $(shell uname -m | sed -e 's/aarch64/arm64/')
+HOST_DIR := .aws-sam/host-$(HOST_ARCH)
+HOST_BUILD := $(HOST_DIR)/build
+LAMBDA_RUNTIME := .aws-sam/lambda-runtime
+LAMBDA_BOTO3 ?= boto3==1.40.4
+
+build-host: $(SAM_VENV)/.installed
+	PATH="$(dir $(PYTHON)):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM) build --parallel --cached \
+		--parameter-overrides Architecture=$(HOST_ARCH) --build-dir $(HOST_BUILD) --cache-dir $(HOST_DIR)/cache
+	$(PYTHON) -m compileall -q -f -j 0 --invalidation-mode unchecked-hash $(HOST_BUILD) > /dev/null
+
+$(LAMBDA_RUNTIME)/.installed: | venv
+	rm -rf $(LAMBDA_RUNTIME)
+	$(PY) -m pip install -q --no-compile --target $(LAMBDA_RUNTIME) "$(LAMBDA_BOTO3)"
+	@touch $@
+
+check-artifacts: venv build-host $(LAMBDA_RUNTIME)/.installed
+	$(PY) -m local.artifacts --build-dir $(HOST_BUILD) --runtime-dir $(LAMBDA_RUNTIME) --python $(PYTHON)
+
+ci: test validate build check-artifacts
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

@@ -53,6 +53,7 @@ class WorkerSpec:
     memory_mb: int = 256
     timeout_s: int = 10
     record_calls: bool = False
+    log_path: Path | None = None  # the process's stdout and stderr; None = this process's own
 
 
 def _read_frame(fh: BinaryIO) -> Any:
@@ -76,13 +77,18 @@ class Worker:
         self.spec = spec
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
+        log = open(spec.log_path, "ab") if spec.log_path else None  # noqa: SIM115 - the child keeps it
         self.proc = subprocess.Popen(  # noqa: S603 - our interpreter and bootstrap
             [*spec.python, "-c", BOOTSTRAP, str(to_child_r), str(from_child_w)],
             cwd=spec.code_dir,
             env=spec.env,
             pass_fds=(to_child_r, from_child_w),
             stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT if log else None,
         )
+        if log:
+            log.close()
         os.close(to_child_r)
         os.close(from_child_w)
         self._to: BinaryIO = os.fdopen(to_child_w, "wb")
@@ -126,10 +132,14 @@ class Worker:
             raise FunctionError(self.spec.logical_id, reply["error"], init=bool(reply.get("init")))
         return reply["result"]
 
-    def stop(self, timeout: float = 5) -> None:
+    def close(self) -> None:
+        """End of input: the process finishes what it is doing and exits."""
         for fh in (self._to, self._from):
             with contextlib.suppress(OSError):
                 fh.close()
+
+    def stop(self, timeout: float = 5) -> None:
+        self.close()
         try:
             self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -175,8 +185,15 @@ class WorkerPool:
     def stop(self) -> None:
         with self._lock:
             workers, self._all, self._free = self._all, [], []
-        for w in workers:
-            w.stop()
+        stop_all(workers)
+
+
+def stop_all(workers: list[Worker], timeout: float = 5) -> None:
+    """Close every worker's input at once, then wait: they exit in parallel."""
+    for w in workers:
+        w.close()
+    for w in workers:
+        w.stop(timeout=timeout)
 
 
 class WorkerPools:
@@ -197,8 +214,12 @@ class WorkerPools:
         return logical_id in self._pools
 
     def stop(self) -> None:
+        workers: list[Worker] = []
         for pool in self._pools.values():
-            pool.stop()
+            with pool._lock:
+                workers += pool._all
+                pool._all, pool._free = [], []
+        stop_all(workers)
 
 
 class CallLog:
