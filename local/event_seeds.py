@@ -38,6 +38,13 @@ Event = dict[str, Any]
 Binding = Callable[[Event], Event]
 
 
+def body_of(event_file: str) -> Any:
+    """The JSON body of a committed event: seeds create data with the same requests."""
+    from local.cfn import ROOT
+
+    return json.loads(json.loads((ROOT / "events" / event_file).read_text(encoding="utf-8"))["body"])
+
+
 # ---------------------------------------------------------------------- the API, in this process
 @dataclass
 class Reply:
@@ -102,19 +109,13 @@ class World:
 
     def job(self) -> None:
         self.user(CLIENT)
-        body = {
-            "title": "Fix a leaking kitchen tap",
-            "description": "The cold tap drips all night.",
-            "category": "plumbing",
-            "city": "Cape Town",
-            "budget": {"amount": 80000, "currency": "ZAR"},
-        }
+        body = body_of("jobs/create_job.json")
         self.ids[JOB] = self.api.call("POST", "/v1/jobs", body=body, who=self.who(CLIENT)).body["id"]
 
     def bid(self) -> None:
         self.job()
         self.user(WORKER)
-        body = {"amount": {"amount": 75000, "currency": "ZAR"}, "message": "I can come tomorrow.", "etaDays": 1}
+        body = body_of("bids/create_bid.json")
         self.api.call("POST", f"/v1/jobs/{self.ids[JOB]}/bids", body=body, who=self.who(WORKER))
 
     def conversation(self) -> None:
@@ -143,15 +144,10 @@ class World:
 
     def portfolio(self) -> None:
         self.user(WORKER)
-        profile = {
-            "skills": ["geysers"],
-            "categories": ["plumbing"],
-            "city": "Cape Town",
-            "bio": "Licensed plumber.",
-            "hourlyRate": {"amount": 35000, "currency": "ZAR"},
-        }
+        profile = body_of("workers/put_worker_profile.json")
         self.api.call("PUT", "/v1/me/worker-profile", body=profile, who=self.who(WORKER))
-        item = self.api.call("POST", "/v1/me/portfolio", body={"contentType": "image/png"}, who=self.who(WORKER))
+        upload = body_of("workers/create_portfolio_item.json")
+        item = self.api.call("POST", "/v1/me/portfolio", body=upload, who=self.who(WORKER))
         self.ids[PORTFOLIO_ITEM] = item.body["itemId"]
 
     # bindings ------------------------------------------------------------------
