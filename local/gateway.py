@@ -42,7 +42,7 @@ from local.cfn import ROOT, TEMPLATE, FunctionDef, Route, functions, layer_dirs,
 from local.events import authorizer_event, http_event, match_path
 from local.intrinsics import Resolver
 from local.lambda_env import lambda_environment, template_variables
-from local.runtime import CallLog, WorkerPools, WorkerSpec
+from local.runtime import PRELOAD, CallLog, WorkerPools, WorkerSpec, Zygote
 from local.streams import StreamPoller, stream_sources
 
 MAX_BODY = 10 * 1024 * 1024  # HTTP API's payload limit
@@ -224,11 +224,12 @@ class Gateway:
         endpoint_url: str,
         spec_for: Callable[[FunctionDef], WorkerSpec],
         on_calls: Callable[[list[list[str]]], None] | None = None,
+        zygote: Zygote | None = None,
     ) -> None:
         self.template = load_template(template_path)
         self.fns = functions(self.template)
         self.routes = RouteTable(self.fns)
-        self.pools = WorkerPools(self.fns, spec_for, on_calls)
+        self.pools = WorkerPools(self.fns, spec_for, on_calls, zygote)
         self.authorizer_id = authorizer_function(self.template)
         self.cors = cors_config(self.template)
         self.dev = dev_routes.DevContext(endpoint_url, TABLE_NAME, self.routes.listing())
@@ -463,7 +464,8 @@ def main(argv: list[str] | None = None) -> int:
     # Calls are checked against template.yaml's policies: a stand-in template records nothing.
     record = os.environ.get(RECORD_CALLS_VAR) if template_path == TEMPLATE.resolve() else None
     specs = worker_specs(resolver, plumbing, record_calls=bool(record))
-    gateway = Gateway(template_path, endpoint, specs, CallLog(record) if record else None)
+    zygote = Zygote({"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **plumbing}, PRELOAD)
+    gateway = Gateway(template_path, endpoint, specs, CallLog(record) if record else None, zygote)
     tables = {
         lid: TABLE_NAME if lid == "Table" else str(resolver.ref(lid))
         for lid, res in template.get("Resources", {}).items()

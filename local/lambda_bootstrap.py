@@ -12,12 +12,18 @@ failed.
 Frames travel on their own pipes (file descriptors ``argv[1]`` in, ``argv[2]`` out): 4
 bytes of length, big-endian, then JSON. Whatever the handler prints stays on stdout and
 stderr, which the parent shares. Only the standard library is imported here.
+
+``zygote <fd> <module>...`` instead makes this process a fork server: it imports the given
+third-party modules once, then forks one such environment per request received on the
+UNIX socket ``<fd>`` (its environment, its folder and its two pipes).
 """
 
+import contextlib
 import importlib
 import importlib.util
 import json
 import os
+import signal
 import struct
 import sys
 import time
@@ -63,12 +69,12 @@ def _error(exc):
     }
 
 
-def main():
-    inp = os.fdopen(int(sys.argv[1]), "rb")
-    out = os.fdopen(int(sys.argv[2]), "wb")
+def serve(inp, out):
+    """Be one function's environment: read its spec, import it, answer events until EOF."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent ends us by closing our input
     spec = _read(inp)
     if spec is None:
-        return
+        os._exit(0)
     if spec.get("path") is not None:
         sys.path[:] = spec["path"]  # exactly these folders
     else:
@@ -115,4 +121,40 @@ def main():
         _write(out, reply)
 
 
-main()
+def zygote(ctl_fd, preload):
+    """Import the configuration-free packages every function uses once, then fork a fresh
+    environment per request: each child sets its own environment before it imports any
+    function code, so nothing of one function is in another (see ``local.runtime``)."""
+    import socket
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # children are reaped by the kernel
+    for name in preload:
+        with contextlib.suppress(ImportError):  # a function needing it imports it (and fails) itself
+            importlib.import_module(name)
+    ctl = socket.socket(fileno=ctl_fd)
+    while True:
+        msg, fds, _flags, _addr = socket.recv_fds(ctl, 1 << 20, 2)
+        if not msg:
+            os._exit(0)
+        request = json.loads(msg)
+        pid = os.fork()
+        if pid == 0:
+            ctl.close()
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            os.environ.clear()
+            os.environ.update(request["env"])
+            os.chdir(request["cwd"])
+            try:
+                serve(os.fdopen(fds[0], "rb"), os.fdopen(fds[1], "wb"))
+            finally:
+                os._exit(1)
+        for fd in fds:
+            os.close(fd)
+        ctl.sendall(struct.pack(">I", pid))
+
+
+if sys.argv[1] == "zygote":
+    zygote(int(sys.argv[2]), sys.argv[3:])
+else:
+    serve(os.fdopen(int(sys.argv[1]), "rb"), os.fdopen(int(sys.argv[2]), "wb"))

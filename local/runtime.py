@@ -2,15 +2,16 @@
 
 On Lambda every function runs in processes of its own, with only its own environment, and
 every module-level cache (settings, clients, secrets, the authorizer's user cache) belongs
-to that one function. ``Worker`` starts such a process (``local/lambda_bootstrap.py``)
-with the environment ``local.lambda_env.lambda_environment`` gives the function, and its
-code folder and layers first on ``sys.path`` (the repository is not importable from it);
+to that one function. ``Worker`` is such a process (``local/lambda_bootstrap.py``), with
+the environment ``local.lambda_env.lambda_environment`` gives the function and its code
+folder and layers first on ``sys.path`` (the repository is not importable from it);
 ``invoke`` sends it one event and waits for the answer.
 
-``Worker.spec`` decides which folders: the source tree with this interpreter's packages
-(``make run``, the e2e tests), or, for the built artifacts, exactly Lambda's path
-(``local.artifacts``). With ``record_calls`` the process records every AWS call the
-function makes (``local.aws_calls``) and hands them back with each answer.
+The local gateway forks its workers from a ``Zygote`` that has imported the heavy,
+configuration-free packages once, so a cold start costs tens of milliseconds;
+``local.artifacts`` starts each from scratch in a bare interpreter with exactly Lambda's
+``sys.path`` over the built artifacts. With ``record_calls`` a process records every AWS
+call the function makes (``local.aws_calls``) and hands them back with each answer.
 """
 
 from __future__ import annotations
@@ -18,16 +19,29 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import signal
+import socket
 import struct
 import subprocess
 import sys
 import threading
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
 BOOTSTRAP = (Path(__file__).resolve().parent / "lambda_bootstrap.py").read_text(encoding="utf-8")
+# What a local fork server imports once for every function process: the runtime's boto3 and the
+# core layer's frameworks. None of them reads our configuration at import (Powertools reads its
+# variables when a Logger or resolver is built, inside the function's own process).
+PRELOAD = [
+    "boto3",
+    "botocore.session",
+    "pydantic",
+    "aws_lambda_powertools.event_handler",
+    "aws_lambda_powertools.logging",
+]
 RECORDER_FILE = str(Path(__file__).resolve().parent / "aws_calls.py")
 
 
@@ -70,27 +84,70 @@ def _write_frame(fh: BinaryIO, obj: Any) -> None:
     fh.flush()
 
 
-class Worker:
-    """One function process; not thread-safe (a pool hands it to one caller at a time)."""
+class Zygote:
+    """A fork server for local function processes (``lambda_bootstrap.py zygote``).
 
-    def __init__(self, spec: WorkerSpec) -> None:
+    A function process started from scratch spends most of its cold start importing the same
+    third-party packages (boto3, pydantic, Powertools). The zygote imports those once, with
+    none of our variables set, and forks each new process from there; the child then takes
+    its function's environment and imports the function itself, khaya included. So each
+    process still has only its own environment and its own khaya module state; what it
+    shares, copy-on-write, is packages that read no configuration at import.
+    """
+
+    def __init__(self, env: dict[str, str], preload: list[str], python: str = sys.executable) -> None:
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        self.proc = subprocess.Popen(  # noqa: S603 - our interpreter and bootstrap
+            [python, "-c", BOOTSTRAP, "zygote", str(theirs.fileno()), *preload],
+            cwd="/",
+            env=env,
+            pass_fds=(theirs.fileno(),),
+            stdin=subprocess.DEVNULL,
+        )
+        theirs.close()
+        self._ctl = ours
+        self._lock = threading.Lock()
+
+    def fork(self, env: dict[str, str], cwd: Path, fds: tuple[int, int]) -> int:
+        request = json.dumps({"env": env, "cwd": str(cwd)}).encode("utf-8")
+        with self._lock:
+            socket.send_fds(self._ctl, [request], list(fds))
+            reply = self._ctl.recv(4)
+        if len(reply) < 4:
+            raise RuntimeError("the local function fork server has exited")
+        return int(struct.unpack(">I", reply)[0])
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            self._ctl.close()
+        try:
+            self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+
+
+class Worker:
+    """One function process; not thread-safe (a pool hands it to one caller at a time).
+
+    Started from scratch (a fresh interpreter), or forked by a ``Zygote`` when one is given.
+    """
+
+    def __init__(self, spec: WorkerSpec, zygote: Zygote | None = None) -> None:
         self.spec = spec
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.pid = 0
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
-        log = open(spec.log_path, "ab") if spec.log_path else None  # noqa: SIM115 - the child keeps it
-        self.proc = subprocess.Popen(  # noqa: S603 - our interpreter and bootstrap
-            [*spec.python, "-c", BOOTSTRAP, str(to_child_r), str(from_child_w)],
-            cwd=spec.code_dir,
-            env=spec.env,
-            pass_fds=(to_child_r, from_child_w),
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT if log else None,
-        )
-        if log:
-            log.close()
-        os.close(to_child_r)
-        os.close(from_child_w)
+        try:
+            if zygote is not None:
+                self.pid = zygote.fork(spec.env, spec.code_dir, (to_child_r, from_child_w))
+            else:
+                self.proc = self._spawn(spec, to_child_r, from_child_w)
+                self.pid = self.proc.pid
+        finally:
+            os.close(to_child_r)
+            os.close(from_child_w)
         self._to: BinaryIO = os.fdopen(to_child_w, "wb")
         self._from: BinaryIO = os.fdopen(from_child_r, "rb")
         name = f"khaya-local-{spec.logical_id}"
@@ -111,6 +168,23 @@ class Worker:
         self.calls: list[list[str]] = []  # AWS calls recorded by the last invocation
         self.broken = False
 
+    @staticmethod
+    def _spawn(spec: WorkerSpec, fd_in: int, fd_out: int) -> subprocess.Popen[bytes]:
+        log = open(spec.log_path, "ab") if spec.log_path else None  # noqa: SIM115 - the child keeps it
+        try:
+            return subprocess.Popen(  # noqa: S603 - our interpreter and bootstrap
+                [*spec.python, "-c", BOOTSTRAP, str(fd_in), str(fd_out)],
+                cwd=spec.code_dir,
+                env=spec.env,
+                pass_fds=(fd_in, fd_out),
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT if log else None,
+            )
+        finally:
+            if log:
+                log.close()
+
     def invoke(self, event: Any, request_id: str | None = None) -> Any:
         try:
             _write_frame(self._to, {"event": event, "requestId": request_id or uuid.uuid4().hex})
@@ -121,10 +195,7 @@ class Worker:
             raise FunctionError(self.spec.logical_id, error) from exc
         if reply is None:
             self.broken = True
-            code = self.proc.wait()
-            raise FunctionError(
-                self.spec.logical_id, {"errorType": "Runtime.ExitError", "errorMessage": f"exited with {code}"}
-            )
+            raise FunctionError(self.spec.logical_id, {"errorType": "Runtime.ExitError", "errorMessage": "exited"})
         self.calls = reply.get("calls") or []
         if "error" in reply:
             if reply.get("init"):
@@ -140,19 +211,36 @@ class Worker:
 
     def stop(self, timeout: float = 5) -> None:
         self.close()
-        try:
-            self.proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        if self.proc is not None:
+            try:
+                self.proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            return
+        deadline = time.monotonic() + timeout  # a zygote's child: the kernel reaps it
+        while time.monotonic() < deadline and _alive(self.pid):
+            time.sleep(0.01)
+        if _alive(self.pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 class WorkerPool:
     """The warm environments of one function: a free one is reused, a new one is started
     when all are busy (concurrent requests run in parallel, each in its own process)."""
 
-    def __init__(self, make_spec: Any) -> None:
+    def __init__(self, make_spec: Any, zygote: Zygote | None = None) -> None:
         self._make_spec = make_spec
+        self._zygote = zygote
         self._lock = threading.Lock()
         self._free: list[Worker] = []
         self._all: list[Worker] = []
@@ -166,7 +254,7 @@ class WorkerPool:
         with self._lock:
             worker = self._free.pop() if self._free else None
         if worker is None:
-            worker = Worker(self._make_spec())
+            worker = Worker(self._make_spec(), self._zygote)
             with self._lock:
                 self._all.append(worker)
         try:
@@ -200,10 +288,11 @@ class WorkerPools:
     """A ``WorkerPool`` per function of the template, started lazily; ``spec_for(fn)``
     builds the process spec of one of its environments."""
 
-    def __init__(self, fns: list[Any], spec_for: Any, on_calls: Any = None) -> None:
+    def __init__(self, fns: list[Any], spec_for: Any, on_calls: Any = None, zygote: Zygote | None = None) -> None:
         self._pools: dict[str, WorkerPool] = {}
+        self.zygote = zygote
         for fn in fns:
-            pool = WorkerPool(lambda fn=fn: spec_for(fn))
+            pool = WorkerPool(lambda fn=fn: spec_for(fn), zygote)
             pool.on_calls = on_calls
             self._pools[fn.logical_id] = pool
 
@@ -220,6 +309,8 @@ class WorkerPools:
                 workers += pool._all
                 pool._all, pool._free = [], []
         stop_all(workers)
+        if self.zygote is not None:
+            self.zygote.stop()
 
 
 class CallLog:
