@@ -9,7 +9,7 @@ PORT ?= 3000
 export PYTHONPATH := $(CURDIR)/layers/core:$(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv run test lint typecheck unit e2e openapi fuzz docs-check validate build bench ci clean
+.PHONY: help venv run test lint typecheck unit e2e openapi fuzz docs-check validate build build-host check-artifacts bench ci clean
 
 help:
 	@echo "make run       serve the whole API on http://127.0.0.1:$(PORT) (no Docker, no AWS)"
@@ -19,11 +19,16 @@ help:
 	@echo "make fuzz      schemathesis against the local gateway (signed out, client, worker)"
 	@echo "make docs-check  /v1/docs in headless Chromium, offline (needs chromium)"
 	@echo "make validate  sam validate --lint;  make build  sam build (no Docker)"
+	@echo "make check-artifacts  build for this machine, invoke every event against the artifacts as Lambda runs them"
 
 $(VENV)/.installed: requirements-dev.txt $(wildcard layers/*/requirements.txt)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements-dev.txt $(foreach f,$(wildcard layers/*/requirements.txt),-r $(f))
+# The IAM check expands template.yaml with SAM's own translator, which pins pydantic to one minor
+# version: installed without its dependencies (boto3, jsonschema, pydantic are already here), so the
+# layer's pydantic is the one the tests run.
+	$(PY) -m pip install -q --no-deps "aws-sam-translator>=1.115,<2"
 	@touch $@
 
 venv: $(VENV)/.installed
@@ -80,7 +85,30 @@ build: $(SAM_VENV)/.installed
 # Hash-based and unchecked, so zip mtimes cannot invalidate it; 3.12 like the runtime.
 	$(PYTHON) -m compileall -q -f -j 0 --invalidation-mode unchecked-hash .aws-sam/build > /dev/null
 
-ci: test fuzz validate build
+# The artifacts as Lambda runs them: built for this machine's architecture (the Architecture
+# parameter; deployed stages stay arm64), each function in a fresh interpreter whose sys.path is
+# its folder, its layers and the boto3 the runtime ships (AWS lists the version under
+# "Runtime-included SDK versions" for python3.12), with every event of events/.
+HOST_ARCH := $(shell uname -m | sed -e 's/aarch64/arm64/')
+HOST_DIR := .aws-sam/host-$(HOST_ARCH)
+HOST_BUILD := $(HOST_DIR)/build
+LAMBDA_RUNTIME := .aws-sam/lambda-runtime
+LAMBDA_BOTO3 ?= boto3==1.40.4
+
+build-host: $(SAM_VENV)/.installed
+	PATH="$(dir $(PYTHON)):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM) build --parallel --cached \
+		--parameter-overrides Architecture=$(HOST_ARCH) --build-dir $(HOST_BUILD) --cache-dir $(HOST_DIR)/cache
+	$(PYTHON) -m compileall -q -f -j 0 --invalidation-mode unchecked-hash $(HOST_BUILD) > /dev/null
+
+$(LAMBDA_RUNTIME)/.installed: | venv
+	rm -rf $(LAMBDA_RUNTIME)
+	$(PY) -m pip install -q --no-compile --target $(LAMBDA_RUNTIME) "$(LAMBDA_BOTO3)"
+	@touch $@
+
+check-artifacts: venv build-host $(LAMBDA_RUNTIME)/.installed
+	$(PY) -m local.artifacts --build-dir $(HOST_BUILD) --runtime-dir $(LAMBDA_RUNTIME) --python $(PYTHON)
+
+ci: test fuzz validate build check-artifacts
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

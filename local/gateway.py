@@ -9,7 +9,8 @@
 * Requests are matched against the template's HttpApi events (static paths before
   parameterised ones, ``$default`` for everything else), turned into the HTTP API v2
   event, authorised by the template's Lambda authorizer for non-public routes, and served
-  by the function's handler, in-process, from a pool of warm "containers".
+  by the function's handler from a pool of warm "containers": processes of that function
+  alone, each with exactly the environment its template entry gives it (``local.runtime``).
 * Table stream consumers run from moto's stream (``local.streams``).
 * ``/_dev/...`` routes (``local.dev_routes``) exist only here.
 """
@@ -28,6 +29,7 @@ import threading
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -35,10 +37,12 @@ from typing import Any
 from urllib.parse import unquote
 
 from local import dev_routes
-from local.cfn import TEMPLATE, FunctionDef, Route, functions, load_template
-from local.containers import Pools
+from local.aws_calls import RECORD_CALLS_VAR
+from local.cfn import ROOT, TEMPLATE, FunctionDef, Route, functions, layer_dirs, load_template
 from local.events import authorizer_event, http_event, match_path
 from local.intrinsics import Resolver
+from local.lambda_env import lambda_environment, template_variables
+from local.runtime import PRELOAD, CallLog, WorkerPools, WorkerSpec, Zygote
 from local.streams import StreamPoller, stream_sources
 
 MAX_BODY = 10 * 1024 * 1024  # HTTP API's payload limit
@@ -48,24 +52,16 @@ JSON_TYPE = "application/json"
 
 
 # ---------------------------------------------------------------------- environment
-def function_environment(fns: list[FunctionDef], resolver: Resolver) -> dict[str, str]:
-    """Every function's template Environment, resolved. One process hosts them all, so the
-    variables are merged; two functions giving one variable different values is reported."""
-    merged: dict[str, str] = {}
-    for fn in fns:
-        for key, raw in fn.environment.items():
-            try:
-                value = str(resolver.resolve(raw))
-            except (KeyError, IndexError, TypeError, ValueError) as exc:
-                print(f"warning: {fn.logical_id} {key}: cannot resolve locally ({exc}); not set", file=sys.stderr)
-                continue
-            if key in merged and merged[key] != value:
-                print(f"warning: {key} differs between functions; using {value!r}", file=sys.stderr)
-            merged[key] = value
-    return merged
+def function_environment(fns: list[FunctionDef], resolver: Resolver) -> dict[str, dict[str, str]]:
+    """Each function's own template Environment (Globals + its entry), resolved: never merged,
+    as on Lambda each function sees only its own."""
+    return {fn.logical_id: template_variables(fn, resolver) for fn in fns}
 
 
 def base_environment(endpoint_url: str) -> dict[str, str]:
+    """What every local function process gets beside its template variables: fake
+    credentials, the local endpoint, no developer profile. (The gateway's own process also
+    gets ``STAGE`` and ``TABLE_NAME``.)"""
     return {
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",
@@ -78,11 +74,32 @@ def base_environment(endpoint_url: str) -> dict[str, str]:
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         "AWS_EC2_METADATA_DISABLED": "true",
-        "STAGE": "local",
-        "TABLE_NAME": TABLE_NAME,
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_DEV": "false",
     }
+
+
+def worker_specs(
+    resolver: Resolver, plumbing: dict[str, str], *, record_calls: bool = False
+) -> Callable[[FunctionDef], WorkerSpec]:
+    """How to start one local environment of a function: its code folder and layers first on
+    ``sys.path``, and only its own variables (the runtime's, the local plumbing, its template's)."""
+    layers = layer_dirs(resolver.template)
+
+    def spec_for(fn: FunctionDef) -> WorkerSpec:
+        props = fn.properties
+        return WorkerSpec(
+            logical_id=fn.logical_id,
+            handler=fn.handler,
+            code_dir=ROOT / fn.code_uri,
+            env=lambda_environment(fn, resolver, plumbing=plumbing, region=REGION),
+            layer_dirs=[layers[lid] for lid in fn.layers if lid in layers],
+            memory_mb=props["MemorySize"] if isinstance(props.get("MemorySize"), int) else 256,
+            timeout_s=props["Timeout"] if isinstance(props.get("Timeout"), int) else 10,
+            record_calls=record_calls,
+        )
+
+    return spec_for
 
 
 def apply_environment(env: dict[str, str]) -> None:
@@ -201,11 +218,18 @@ def from_lambda(result: Any) -> Reply:
 
 # ---------------------------------------------------------------------- the gateway
 class Gateway:
-    def __init__(self, template_path: Path, endpoint_url: str) -> None:
+    def __init__(
+        self,
+        template_path: Path,
+        endpoint_url: str,
+        spec_for: Callable[[FunctionDef], WorkerSpec],
+        on_calls: Callable[[list[list[str]]], None] | None = None,
+        zygote: Zygote | None = None,
+    ) -> None:
         self.template = load_template(template_path)
         self.fns = functions(self.template)
         self.routes = RouteTable(self.fns)
-        self.pools = Pools(self.fns)
+        self.pools = WorkerPools(self.fns, spec_for, on_calls, zygote)
         self.authorizer_id = authorizer_function(self.template)
         self.cors = cors_config(self.template)
         self.dev = dev_routes.DevContext(endpoint_url, TABLE_NAME, self.routes.listing())
@@ -432,12 +456,18 @@ def main(argv: list[str] | None = None) -> int:
 
     overrides = {"Table": TABLE_NAME} if "Table" not in template.get("Resources", {}) else {}
     resolver = Resolver(template, {**overrides, **local_parameters(args.port)})
-    env = {**base_environment(endpoint), **local_environment(), **function_environment(fns, resolver)}
-    env["STAGE"], env["TABLE_NAME"] = "local", TABLE_NAME
-    apply_environment(env)
+    from local.resources import local_settings
+
+    plumbing = {**base_environment(endpoint), **local_settings()}
+    # The gateway's own process (resource creation, /_dev routes); functions get only theirs.
+    apply_environment({**plumbing, **local_environment(), "STAGE": "local", "TABLE_NAME": TABLE_NAME})
     create_resources(endpoint_url=endpoint, table_name=TABLE_NAME)
 
-    gateway = Gateway(template_path, endpoint)
+    # Calls are checked against template.yaml's policies: a stand-in template records nothing.
+    record = os.environ.get(RECORD_CALLS_VAR) if template_path == TEMPLATE.resolve() else None
+    specs = worker_specs(resolver, plumbing, record_calls=bool(record))
+    zygote = Zygote({"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **plumbing}, PRELOAD)
+    gateway = Gateway(template_path, endpoint, specs, CallLog(record) if record else None, zygote)
     tables = {
         lid: TABLE_NAME if lid == "Table" else str(resolver.ref(lid))
         for lid, res in template.get("Resources", {}).items()
@@ -452,6 +482,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"cannot listen on 127.0.0.1:{args.port} ({exc.strerror}); try PORT=<another> make run", file=sys.stderr)
         poller.stop()
+        gateway.pools.stop()
         moto.stop()
         return 1
     httpd.daemon_threads = True
@@ -467,6 +498,7 @@ def main(argv: list[str] | None = None) -> int:
     httpd.shutdown()
     httpd.server_close()
     poller.stop()
+    gateway.pools.stop()
     moto.stop()
     return 0
 

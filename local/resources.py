@@ -62,13 +62,16 @@ SECRETS: dict[str, tuple[str, Callable[[], str]]] = {
     "TWILIO_SECRET_NAME": ("khaya/local/twilio", _fake_twilio),
 }
 
-# Non-secret settings only the local stage has (never set by a STAGE check in code).
+# Non-secret settings only the local stage has (never set by a STAGE check in code). Every
+# local function gets them, as if the template set them for the local stage; the same name
+# in the environment `make run` starts in overrides the value.
 LOCAL_SETTINGS: dict[str, str] = {
     "MESSAGING_BACKEND": "outbox",  # WhatsApp/SMS become items served at GET /_dev/outbox
     "OTP_SENDS_PER_IP_PER_HOUR": "1000",  # every local client is 127.0.0.1
     "AI_BACKEND": "local",  # no Bedrock: the deterministic local methods answer, labelled "fallback"
     "AI_DAILY_QUOTA": "1000",  # one developer (or bench) is every user
     "AI_SEARCH_DAILY_QUOTA": "5000",
+    "OUTBOX_FAIL_WHATSAPP": "",  # E.164 numbers whose WhatsApp "fails" (watch the SMS fallback)
 }
 
 
@@ -76,6 +79,11 @@ def local_parameters(port: int) -> dict[str, str]:
     """Template parameters the local stage sets, as ``sam deploy --parameter-overrides`` would:
     the public URL Twilio status callbacks are signed against is the local gateway's."""
     return {"TwilioStatusCallbackUrl": f"http://127.0.0.1:{port}/v1/webhooks/twilio/status"}
+
+
+def local_settings() -> dict[str, str]:
+    """``LOCAL_SETTINGS``, each overridable from this process's environment."""
+    return {name: os.environ.get(name, default) for name, default in LOCAL_SETTINGS.items()}
 
 
 # env var carrying a bucket's name → the template's bucket resource (created empty on moto).
@@ -93,7 +101,9 @@ def _bucket_name(logical_id: str) -> str:
 
 
 def local_environment() -> dict[str, str]:
-    """The environment a local function sees, beside what the template gives every function."""
+    """Every secret and bucket name and local setting, for a process that calls the services
+    directly (the gateway's own, a test, a seed). Functions never get this: each gets only
+    what its template entry sets (``local.lambda_env``)."""
     env = {**{name: default for name, (default, _) in SECRETS.items()}, **LOCAL_SETTINGS}
     env.update({name: _bucket_name(logical_id) for name, logical_id in BUCKETS.items()})
     return env

@@ -12,6 +12,12 @@ from local.cfn import functions
 from local.events import LambdaContext, http_event
 from local.loader import load_handler
 from tests.support.aws import TEST_ENV, mocked_aws, reset_caches
+from tests.support.iam_check import (  # noqa: F401  (the suite-wide IAM check's hooks)
+    pytest_configure,
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+    pytest_testnodedown,
+)
 from tests.support.no_scan import no_scan  # noqa: F401  (autouse: any DynamoDB Scan fails the test)
 
 

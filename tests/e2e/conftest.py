@@ -78,8 +78,8 @@ def start_gateway(log_dir: Path, template: Path | None = None) -> Iterator[Runni
             try:
                 if requests.get(f"{url}/v1/health", timeout=2).status_code == 200:
                     break
-            except requests.ConnectionError:
-                pass
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # not listening yet, or its first (cold) health check is still starting
             time.sleep(0.1)
         gw.ready_after_s = time.monotonic() - started
         yield gw

@@ -97,3 +97,17 @@ def test_every_route_except_the_public_ones_goes_through_the_authorizer():
     auth = api["Auth"]["Authorizers"]["KhayaAuthorizer"]
     assert auth["AuthorizerPayloadFormatVersion"] == "2.0" and auth["EnableSimpleResponses"] is True
     assert auth["Identity"]["ReauthorizeEvery"] <= 60
+
+
+def test_what_deploys_is_arm64_and_every_function_and_layer_follows_the_architecture_parameter():
+    # CI builds the same template for its own machine (Architecture=x86_64) to run the artifacts;
+    # a function or layer with its own fixed architecture would escape that and break the check.
+    assert TEMPLATE["Parameters"]["Architecture"]["Default"] == "arm64"
+    assert TEMPLATE["Globals"]["Function"]["Architectures"] == [{"Ref": "Architecture"}]
+    for name, res in RESOURCES.items():
+        props = res.get("Properties") or {}
+        if res["Type"] == "AWS::Serverless::Function":
+            assert props.get("Architectures", [{"Ref": "Architecture"}]) == [{"Ref": "Architecture"}], name
+        if res["Type"] == "AWS::Serverless::LayerVersion":
+            assert props["CompatibleArchitectures"] == [{"Ref": "Architecture"}], name
+            assert res["Metadata"]["BuildArchitecture"] == {"Ref": "Architecture"}, name

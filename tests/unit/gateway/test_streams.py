@@ -13,6 +13,9 @@ import pytest
 from local.cfn import functions
 from local.containers import Pools
 from local.streams import StreamPoller, stream_sources
+from tests.support.aws import TEST_ENV
+
+TABLE = TEST_ENV["TABLE_NAME"]
 
 CONSUMER = """
 seen = []          # every record delivered, in order (sequence numbers)
@@ -62,7 +65,7 @@ def consumer(aws: None, tmp_path: Path) -> Any:
     def build(batch_size: int = 10, report_failures: bool = True) -> tuple[StreamPoller, Any]:
         fns = functions(consumer_template(tmp_path, batch_size, report_failures))
         pools = Pools(fns)
-        poller = StreamPoller(stream_sources(fns), pools, {"Table": "khaya-test"})
+        poller = StreamPoller(stream_sources(fns), pools, {"Table": TABLE})
         with pools["ConsumeFunction"].container():
             module = sys.modules["_khaya_fn_ConsumeFunction_0"]
         return poller, module
@@ -73,7 +76,7 @@ def consumer(aws: None, tmp_path: Path) -> Any:
 
 
 def put(pk: str) -> None:
-    boto3.client("dynamodb").put_item(TableName="khaya-test", Item={"pk": {"S": pk}, "sk": {"S": "x"}})
+    boto3.client("dynamodb").put_item(TableName=TABLE, Item={"pk": {"S": pk}, "sk": {"S": "x"}})
 
 
 def test_writes_reach_the_consumer_in_batches_of_the_templates_size(consumer: Any) -> None:
@@ -82,12 +85,12 @@ def test_writes_reach_the_consumer_in_batches_of_the_templates_size(consumer: An
     # When three items are written and then one is deleted
     for pk in ("a", "b", "c"):
         put(pk)
-    boto3.client("dynamodb").delete_item(TableName="khaya-test", Key={"pk": {"S": "a"}, "sk": {"S": "x"}})
+    boto3.client("dynamodb").delete_item(TableName=TABLE, Key={"pk": {"S": "a"}, "sk": {"S": "x"}})
     poller.poll_once()
     # Then every change arrives once, in order, in batches of at most 2, with the stream's ARN
     assert [(e, pk) for e, pk, _ in module.seen] == [("INSERT", "a"), ("INSERT", "b"), ("INSERT", "c"), ("REMOVE", "a")]
     assert module.batches == [2, 2]
-    assert {table for *_, table in module.seen} == {"khaya-test"}
+    assert {table for *_, table in module.seen} == {TABLE}
 
 
 def test_a_reported_item_failure_is_retried_from_that_record(consumer: Any) -> None:
