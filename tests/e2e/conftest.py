@@ -55,7 +55,8 @@ class RunningGateway:
 @contextmanager
 def start_gateway(log_dir: Path, template: Path | None = None) -> Iterator[RunningGateway]:
     port = free_port()
-    cmd = [sys.executable, "-m", "local.gateway", "--port", str(port)]
+    # AWS's own DynamoDB engine, never a silent fallback: the e2e suite is what proves it serves.
+    cmd = [sys.executable, "-m", "local.gateway", "--port", str(port), "--dynamodb", "local"]
     if template is not None:
         cmd += ["--template", str(template)]
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'layers' / 'core'}{os.pathsep}{ROOT}", "PYTHONUNBUFFERED": "1"}
