@@ -327,10 +327,12 @@ def _plans(rng: random.Random, n_jobs: int) -> list[Plan]:
         # Older jobs are the ones that moved on; the newest are still open (and never more than the plan allows).
         statuses.sort(key=lambda s: s == "open")
         demo = None
-        if len(plans) < len(demo_clients):
+        if len(plans) < len(demo_clients):  # a demo client: one job done, two open with bids
             code, number = demo_clients[len(plans)]
             country = next(c for c in COUNTRIES if c.code == code)
             demo = ("client", number)
+            k = min(left, 3)
+            statuses = ["assigned", "open", "open"][-k:]
         else:
             country = _country(rng)
         plans.append(Plan(len(plans), country, statuses, demo))
@@ -360,7 +362,8 @@ def _run_plan(plan: Plan, pool: WorkerPool, demo_workers: dict[str, str], tally:
     phone = country.phone("demo", plan.demo[1]) if plan.demo else country.phone("client", plan.client_index)
     client = _create_person(rng, country, "client", phone, DEMO_PASSWORD if plan.demo else None)
     tally.add("clients")
-    for j, final in enumerate(plan.jobs):
+    demo_bid_placed = False
+    for final in plan.jobs:
         category = rng.choice(sorted(WORK))
         titles = WORK[category][0]
         data: dict[str, Any] = {
@@ -383,7 +386,9 @@ def _run_plan(plan: Plan, pool: WorkerPool, demo_workers: dict[str, str], tally:
             "assigned": rng.choice((1, 1, 2)),
             "cancelled": rng.choice((0, 0, 0, 1)),
         }
-        prefer = demo_workers.get(country.code) if plan.demo and j == 0 else None
+        # A demo client's first open job gets a bid, and a conversation, from the demo worker.
+        prefer = demo_workers.get(country.code) if plan.demo and final == "open" and not demo_bid_placed else None
+        demo_bid_placed = demo_bid_placed or prefer is not None
         bidders = pool.take(rng, country.code, category, wanted[final] + (1 if prefer else 0), prefer)
         placed: list[tuple[Person, str]] = []
         for worker in bidders:
@@ -412,7 +417,8 @@ def _run_plan(plan: Plan, pool: WorkerPool, demo_workers: dict[str, str], tally:
                 jobs.cancel_job(client.user_id, job.id)
                 pool.release([w for w, _ in placed])
             elif placed and (prefer or rng.random() < 0.05):
-                _converse(rng, tally, client, rng.choice(placed)[0], job.id)
+                talker = next((w for w, _ in placed if w.user_id == prefer), rng.choice(placed)[0])
+                _converse(rng, tally, client, talker, job.id)
         except AppError as exc:
             tally.add(f"skipped step ({exc.code})")
 
