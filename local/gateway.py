@@ -476,8 +476,9 @@ def main(argv: list[str] | None = None) -> int:
     server_thread.start()
 
     port = httpd.server_address[1]
-    engine_line = f"DynamoDB Local on {dynamodb}, " if engine else "DynamoDB on moto, "
-    print(f"started in {time.perf_counter() - started:.1f}s: {len(gateway.routes.all)} routes, {engine_line}moto on {endpoint}")
+    engine_line = f"DynamoDB Local on {dynamodb}" if engine else "DynamoDB on moto"
+    elapsed = time.perf_counter() - started
+    print(f"started in {elapsed:.1f}s: {len(gateway.routes.all)} routes, {engine_line}, moto on {endpoint}")
     print(f"Khaya local API on http://127.0.0.1:{port}", flush=True)
     while not stop.wait(0.5):
         pass

@@ -58,12 +58,54 @@ COUNTRIES: tuple[Country, ...] = (
         "ZA",
         "ZAR",
         55,
-        ("Johannesburg", "Cape Town", "Durban", "Pretoria", "Gqeberha", "Soweto", "Sandton", "Bloemfontein",
-         "Polokwane", "Pietermaritzburg", "Centurion", "Stellenbosch"),
-        ("Thandi", "Sipho", "Lerato", "Themba", "Naledi", "Pieter", "Ayesha", "Bongani", "Zanele", "Johan",
-         "Palesa", "Kagiso", "Nomvula", "Riaan", "Mpho", "Lindiwe"),
-        ("Nkosi", "Dlamini", "Mokoena", "van der Merwe", "Naidoo", "Botha", "Khumalo", "Ndlovu", "Petersen",
-         "Mahlangu", "Sithole", "Pillay", "Mthembu", "Jacobs"),
+        (
+            "Johannesburg",
+            "Cape Town",
+            "Durban",
+            "Pretoria",
+            "Gqeberha",
+            "Soweto",
+            "Sandton",
+            "Bloemfontein",
+            "Polokwane",
+            "Pietermaritzburg",
+            "Centurion",
+            "Stellenbosch",
+        ),
+        (
+            "Thandi",
+            "Sipho",
+            "Lerato",
+            "Themba",
+            "Naledi",
+            "Pieter",
+            "Ayesha",
+            "Bongani",
+            "Zanele",
+            "Johan",
+            "Palesa",
+            "Kagiso",
+            "Nomvula",
+            "Riaan",
+            "Mpho",
+            "Lindiwe",
+        ),
+        (
+            "Nkosi",
+            "Dlamini",
+            "Mokoena",
+            "van der Merwe",
+            "Naidoo",
+            "Botha",
+            "Khumalo",
+            "Ndlovu",
+            "Petersen",
+            "Mahlangu",
+            "Sithole",
+            "Pillay",
+            "Mthembu",
+            "Jacobs",
+        ),
         (30_000, 1_500_000),
     ),
     Country(
@@ -98,33 +140,59 @@ COUNTRIES: tuple[Country, ...] = (
 # category → (job titles, worker skills)
 WORK: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "plumbing": (
-        ("Fix a leaking kitchen tap", "Replace a burst geyser pipe", "Unblock the bathroom drain",
-         "Install a new toilet cistern", "Move the washing machine outlet"),
+        (
+            "Fix a leaking kitchen tap",
+            "Replace a burst geyser pipe",
+            "Unblock the bathroom drain",
+            "Install a new toilet cistern",
+            "Move the washing machine outlet",
+        ),
         ("geysers", "leak detection", "drain unblocking", "bathroom fittings"),
     ),
     "electrical": (
-        ("Install four LED downlights", "Find the fault that trips the DB board", "Add two plug points in the lounge",
-         "Wire a new stove connection", "Fit a prepaid meter"),
+        (
+            "Install four LED downlights",
+            "Find the fault that trips the DB board",
+            "Add two plug points in the lounge",
+            "Wire a new stove connection",
+            "Fit a prepaid meter",
+        ),
         ("COC certificates", "fault finding", "DB boards", "lighting"),
     ),
     "carpentry": (
-        ("Build fitted wardrobe doors", "Repair a sagging kitchen cupboard", "Hang three interior doors",
-         "Make a wooden garden bench"),
+        (
+            "Build fitted wardrobe doors",
+            "Repair a sagging kitchen cupboard",
+            "Hang three interior doors",
+            "Make a wooden garden bench",
+        ),
         ("cabinetry", "doors and frames", "custom furniture"),
     ),
     "painting": (
-        ("Paint a three-bedroom house interior", "Repaint the boundary wall", "Waterproof and paint the roof",
-         "Varnish the wooden deck"),
+        (
+            "Paint a three-bedroom house interior",
+            "Repaint the boundary wall",
+            "Waterproof and paint the roof",
+            "Varnish the wooden deck",
+        ),
         ("interior painting", "exterior painting", "waterproofing"),
     ),
     "cleaning": (
-        ("Deep clean after moving out", "Weekly office cleaning", "Carpet and couch shampoo",
-         "Window cleaning for a double-storey house"),
+        (
+            "Deep clean after moving out",
+            "Weekly office cleaning",
+            "Carpet and couch shampoo",
+            "Window cleaning for a double-storey house",
+        ),
         ("deep cleaning", "carpets", "offices", "windows"),
     ),
     "gardening": (
-        ("Monthly garden service", "Cut down an overgrown tree", "Lay new lawn in the backyard",
-         "Install drip irrigation"),
+        (
+            "Monthly garden service",
+            "Cut down an overgrown tree",
+            "Lay new lawn in the backyard",
+            "Install drip irrigation",
+        ),
         ("lawn care", "tree felling", "irrigation", "landscaping"),
     ),
     "moving": (
@@ -132,8 +200,12 @@ WORK: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ("furniture removal", "packing", "bakkie hire"),
     ),
     "appliance_repair": (
-        ("Washing machine does not spin", "Fridge stopped cooling", "Repair a gas stove igniter",
-         "Service the air conditioner"),
+        (
+            "Washing machine does not spin",
+            "Fridge stopped cooling",
+            "Repair a gas stove igniter",
+            "Service the air conditioner",
+        ),
         ("fridges", "washing machines", "air conditioning", "stoves"),
     ),
     "roofing": (
@@ -393,7 +465,10 @@ def _run_plan(plan: Plan, pool: WorkerPool, demo_workers: dict[str, str], tally:
         placed: list[tuple[Person, str]] = []
         for worker in bidders:
             budget = data.get("budget") or _money(rng, country)
-            amount = {"amount": int(budget["amount"] * rng.uniform(0.8, 1.15)) // 100 * 100, "currency": country.currency}
+            amount = {
+                "amount": int(budget["amount"] * rng.uniform(0.8, 1.15)) // 100 * 100,
+                "currency": country.currency,
+            }
             try:
                 bid = bids.create_bid(
                     worker.user_id,
@@ -444,7 +519,9 @@ def seed(n_jobs: int, *, seed_value: int = 7, threads: int = THREADS, out: Any =
     for i in range(n_workers):
         country = _country(rng)
         per_country[country.code] += 1
-        worker_specs.append((random.Random(seed_value * 7919 + i), country, country.phone("worker", per_country[country.code])))
+        worker_specs.append(
+            (random.Random(seed_value * 7919 + i), country, country.phone("worker", per_country[country.code]))
+        )
     demo_workers = [(c, n) for c, role, n in DEMO_ACCOUNTS if role == "worker"]
     with ThreadPoolExecutor(threads, thread_name_prefix="seed") as executor:
         workers = list(executor.map(lambda spec: _worker(*spec), worker_specs))

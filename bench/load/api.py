@@ -30,7 +30,9 @@ def sign_up(call: Call, role: str, name: str, phone: str | None = None) -> dict[
     """Sign up by code, as a person would (the code comes from the local outbox); the tokens."""
     for _ in range(5):
         number = phone or random_phone()
-        got = call("POST", "/v1/auth/signup", json={"phone": number, "name": name, "role": role}, name="/v1/auth/signup")
+        got = call(
+            "POST", "/v1/auth/signup", json={"phone": number, "name": name, "role": role}, name="/v1/auth/signup"
+        )
         if got.status_code == 201:
             break
         if got.status_code != 409 or phone:  # 409: the random number is taken; draw another

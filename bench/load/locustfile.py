@@ -113,7 +113,9 @@ class Member(HttpUser):
 
     # ------------------------------------------------------------ shared tasks
     def browse(self) -> None:
-        params = [f"{k}={v}" for k, v in (("category", self.rng.choice(CATEGORIES)), ("city", self.rng.choice(CITIES))) if v]
+        params = [
+            f"{k}={v}" for k, v in (("category", self.rng.choice(CATEGORIES)), ("city", self.rng.choice(CITIES))) if v
+        ]
         resp = self.api("GET", "/v1/jobs" + ("?" + "&".join(params) if params else ""), "/v1/jobs")
         if resp.status_code == 200:
             self.seen = resp.json()["items"] or self.seen

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.identity import FakeSender
 from tests.support.dynamodb_local import dynamodb_engine, dynamodb_local  # noqa: F401  (fixtures)
+from tests.support.identity import FakeSender
 
 
 @pytest.fixture(autouse=True)
