@@ -458,7 +458,14 @@ def main(argv: list[str] | None = None) -> int:
         for lid, res in template.get("Resources", {}).items()
         if res.get("Type") == "AWS::DynamoDB::Table"
     }
-    poller = StreamPoller(stream_sources(fns), gateway.pools, tables, endpoint_url=dynamodb, region=REGION)
+    poller = StreamPoller(
+        stream_sources(fns),
+        gateway.pools,
+        tables,
+        endpoint_url=dynamodb,
+        region=REGION,
+        skip_existing=args.seed_jobs > 0,
+    )
     poller.start()
 
     dev_routes.load_extensions()

@@ -7,8 +7,10 @@ most open, some assigned (a bid accepted) and some cancelled, bids in the job's 
 and conversations with messages between clients and their bidders. Every item is written by
 the same service call a request would make (``accounts.create_user``, ``jobs.create_job``,
 ``bids.create_bid``, ``bids.accept_bid``…), so plan limits, counters, list index items and
-transactions are exactly what the API itself produces. The data is the same for the same
-``N`` (a fixed random seed); ids and times are new on each run.
+transactions are exactly what the API itself produces. A fixed random seed gives the same mix
+for the same ``N`` (which worker bids where depends a little on thread timing); ids and times
+are new on each run. The stream consumers start after the seed, so notifications are made only
+for what happens once the stage serves.
 
 ``DEMO_LOGINS`` can sign in at once with ``POST /v1/auth/login`` (their password is
 ``DEMO_PASSWORD``); every other seeded account signs in by code (``POST /v1/auth/otp``, then
