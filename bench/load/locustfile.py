@@ -111,7 +111,8 @@ class Member(HttpUser):
         self.access, self.refresh = got.json()["accessToken"], got.json()["refreshToken"]
         return True
 
-    # ------------------------------------------------------------ shared tasks
+    # ------------------------------------------------------------ tasks every person does
+    @task(4)
     def browse(self) -> None:
         params = [
             f"{k}={v}" for k, v in (("category", self.rng.choice(CATEGORIES)), ("city", self.rng.choice(CITIES))) if v
@@ -120,6 +121,7 @@ class Member(HttpUser):
         if resp.status_code == 200:
             self.seen = resp.json()["items"] or self.seen
 
+    @task(3)
     def read_job(self) -> None:
         if self.seen:
             self.api("GET", f"/v1/jobs/{self.rng.choice(self.seen)['id']}", "/v1/jobs/{id}")
@@ -144,14 +146,6 @@ class ClientUser(Member):
     def on_start(self) -> None:
         super().on_start()
         self.open_jobs: list[str] = []
-
-    @task(4)
-    def browse_jobs(self) -> None:
-        self.browse()
-
-    @task(3)
-    def read_a_job(self) -> None:
-        self.read_job()
 
     @task(2)
     def post_job(self) -> None:
@@ -197,14 +191,6 @@ class WorkerUser(Member):
         self.live_bids: list[str] = []  # my pending bids, oldest first
         self.bid_jobs: set[str] = set()
         self.api("PUT", "/v1/me/worker-profile", "/v1/me/worker-profile", WORKER_PROFILE)
-
-    @task(4)
-    def browse_jobs(self) -> None:
-        self.browse()
-
-    @task(3)
-    def read_a_job(self) -> None:
-        self.read_job()
 
     @task(3)
     def place_bid(self) -> None:
