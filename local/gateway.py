@@ -2,10 +2,12 @@
 
 ``python -m local.gateway [--port 3000] [--template template.yaml]``
 
-* moto's server runs on a free loopback port and every boto3 client in the process points
-  at it through ``AWS_ENDPOINT_URL`` (fake credentials, region af-south-1), so handler code
-  has no local branch. The table and secrets are created as on a fresh stage; state lives
-  in memory for the run.
+* DynamoDB is AWS's own engine, DynamoDB Local (``local.dynamodb_local``), on a free loopback
+  port; moto's server serves Secrets Manager, S3 and SQS. Every boto3 client in the process
+  reaches them through botocore's ``AWS_ENDPOINT_URL`` / ``AWS_ENDPOINT_URL_DYNAMODB`` (fake
+  credentials, region af-south-1), so handler code has no local branch. Without Java, moto
+  serves DynamoDB too (one warning line). The table and secrets are created as on a fresh
+  stage; ``--seed-jobs N`` loads a demo data set (``local.seed``); state lives in memory.
 * Requests are matched against the template's HttpApi events (static paths before
   parameterised ones, ``$default`` for everything else), turned into the HTTP API v2
   event, authorised by the template's Lambda authorizer for non-public routes, and served
@@ -39,6 +41,7 @@ from urllib.parse import unquote
 from local import dev_routes
 from local.aws_calls import RECORD_CALLS_VAR
 from local.cfn import ROOT, TEMPLATE, FunctionDef, Route, functions, layer_dirs, load_template
+from local.dynamodb_local import MODES, EngineUnavailable, endpoint_environment, start_for_stage
 from local.events import authorizer_event, http_event, match_path
 from local.intrinsics import Resolver
 from local.lambda_env import lambda_environment, template_variables
@@ -334,6 +337,7 @@ class Gateway:
 def make_handler_class(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # else each body waits ~40 ms for the client's delayed ACK
 
         def version_string(self) -> str:
             return "khaya-local"
@@ -431,6 +435,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.gateway", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     parser.add_argument("--template", type=Path, default=TEMPLATE, help="SAM template (default: template.yaml)")
+    parser.add_argument("--dynamodb", choices=MODES, default="auto", help="DynamoDB Local, else moto (auto)")
+    parser.add_argument("--seed-jobs", type=int, default=0, help="load a demo data set with N jobs before serving")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     stop = threading.Event()
@@ -448,6 +454,12 @@ def main(argv: list[str] | None = None) -> int:
     moto = AtomicMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
     endpoint = f"http://127.0.0.1:{moto.get_host_and_port()[1]}"
+    try:
+        engine, dynamodb = start_for_stage(args.dynamodb, endpoint)
+    except EngineUnavailable as exc:
+        print(f"cannot start DynamoDB Local: {exc}", file=sys.stderr)
+        moto.stop()
+        return 1
 
     template_path = args.template.resolve()
     template = load_template(template_path)
@@ -458,10 +470,23 @@ def main(argv: list[str] | None = None) -> int:
     resolver = Resolver(template, {**overrides, **local_parameters(args.port)})
     from local.resources import local_settings
 
-    plumbing = {**base_environment(endpoint), **local_settings()}
+    plumbing = {**base_environment(endpoint), **local_settings(), **endpoint_environment(dynamodb)}
     # The gateway's own process (resource creation, /_dev routes); functions get only theirs.
-    apply_environment({**plumbing, **local_environment(), "STAGE": "local", "TABLE_NAME": TABLE_NAME})
-    create_resources(endpoint_url=endpoint, table_name=TABLE_NAME)
+    own = {**plumbing, **local_environment(), "STAGE": "local", "TABLE_NAME": TABLE_NAME}
+    apply_environment(own)
+    create_resources(endpoint_url=endpoint, table_name=TABLE_NAME, dynamodb_url=dynamodb)
+    if args.seed_jobs > 0:
+        from khaya.config import reset_settings
+        from local.seed import seed
+
+        # The seed calls the services in this process, with the settings of every function.
+        merged = {k: v for env in function_environment(fns, resolver).values() for k, v in env.items()}
+        apply_environment({**merged, **own})
+        reset_settings()
+        seed(args.seed_jobs)
+        for key in set(merged) - set(own):
+            os.environ.pop(key, None)
+        reset_settings()
 
     # Calls are checked against template.yaml's policies: a stand-in template records nothing.
     record = os.environ.get(RECORD_CALLS_VAR) if template_path == TEMPLATE.resolve() else None
@@ -473,7 +498,14 @@ def main(argv: list[str] | None = None) -> int:
         for lid, res in template.get("Resources", {}).items()
         if res.get("Type") == "AWS::DynamoDB::Table"
     }
-    poller = StreamPoller(stream_sources(fns), gateway.pools, tables, endpoint_url=endpoint, region=REGION)
+    poller = StreamPoller(
+        stream_sources(fns),
+        gateway.pools,
+        tables,
+        endpoint_url=dynamodb,
+        region=REGION,
+        skip_existing=args.seed_jobs > 0,
+    )
     poller.start()
 
     dev_routes.load_extensions()
@@ -484,13 +516,17 @@ def main(argv: list[str] | None = None) -> int:
         poller.stop()
         gateway.pools.stop()
         moto.stop()
+        if engine:
+            engine.stop()
         return 1
     httpd.daemon_threads = True
     server_thread = threading.Thread(target=httpd.serve_forever, name="http", daemon=True)
     server_thread.start()
 
     port = httpd.server_address[1]
-    print(f"started in {time.perf_counter() - started:.1f}s: {len(gateway.routes.all)} routes, moto on {endpoint}")
+    engine_line = f"DynamoDB Local on {dynamodb}" if engine else "DynamoDB on moto"
+    elapsed = time.perf_counter() - started
+    print(f"started in {elapsed:.1f}s: {len(gateway.routes.all)} routes, {engine_line}, moto on {endpoint}")
     print(f"Khaya local API on http://127.0.0.1:{port}", flush=True)
     while not stop.wait(0.5):
         pass
@@ -500,6 +536,8 @@ def main(argv: list[str] | None = None) -> int:
     poller.stop()
     gateway.pools.stop()
     moto.stop()
+    if engine:
+        engine.stop()
     return 0
 
 

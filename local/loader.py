@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import Any
 
 from local.cfn import ROOT, FunctionDef, functions
+from local.isolation import isolate_invocations
 
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -29,6 +30,7 @@ def ensure_paths() -> None:
 
 def load_module(fn: FunctionDef, instance: int = 0) -> ModuleType:
     ensure_paths()
+    isolate_invocations()  # containers share one process here: keep their requests apart
     name = f"_khaya_fn_{fn.logical_id}_{instance}"
     if name in sys.modules:
         return sys.modules[name]

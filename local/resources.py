@@ -1,4 +1,4 @@
-"""Create the AWS resources a stage needs, on moto: the table (from template.yaml) and secrets.
+"""Create the AWS resources a stage needs locally: the table (from template.yaml), secrets, buckets.
 
 Used by the local gateway (against moto's server) and by the tests (in-process moto), so
 both get the same resources. Each secret is generated fresh: nothing secret is in the repo.
@@ -109,14 +109,18 @@ def local_environment() -> dict[str, str]:
     return env
 
 
-def create_resources(endpoint_url: str | None = None, table_name: str | None = None) -> dict[str, Any]:
-    """Create the table (from the template, with TTL) and every secret; return their names."""
+def create_resources(
+    endpoint_url: str | None = None, table_name: str | None = None, dynamodb_url: str | None = None
+) -> dict[str, Any]:
+    """Create the table (from the template, with TTL) and every secret; return their names.
+
+    ``endpoint_url`` serves every service, unless ``dynamodb_url`` names DynamoDB's own."""
     import boto3
 
     kw: dict[str, Any] = {"region_name": os.environ.get("AWS_DEFAULT_REGION", "af-south-1")}
     if endpoint_url:
         kw["endpoint_url"] = endpoint_url
-    ddb = boto3.client("dynamodb", **kw)
+    ddb = boto3.client("dynamodb", **{**kw, **({"endpoint_url": dynamodb_url} if dynamodb_url else {})})
     name = table_name or os.environ.get("TABLE_NAME", "khaya-local")
     ddb.create_table(**table_create_kwargs(table_name=name))
     ttl = ttl_attribute()

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.moto_server import moto_server  # noqa: F401  (fixture)
+from tests.support.dynamodb_local import dynamodb_engine, dynamodb_local  # noqa: F401  (fixtures)
 
 CLIENT = {"userId": "01CLIENTAAAAAAAAAAAAAAAAAA", "role": "client"}
 CLIENT2 = {"userId": "01CLIENTBBBBBBBBBBBBBBBBBB", "role": "client"}
