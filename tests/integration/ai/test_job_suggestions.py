@@ -48,9 +48,23 @@ def test_the_currency_follows_the_city_or_the_request(market):
     assert asked["priceRange"]["max"]["currency"] == "USD"
 
 
-def test_a_town_outside_the_catalogue_needs_a_currency(market):
+def test_a_town_outside_the_catalogue_takes_the_callers_phone_region_as_a_job_there_would(market, call_route):
+    from tests.support.identity import signup_and_login_in_process
+
+    # Given a Ghanaian client, and a town the catalogue does not know
+    ghanaian = signup_and_login_in_process(call_route, "client", phone="+233241234567")
+    res = ask(market, {**GEYSER_JOB, "city": "Dodowa"}, who=ghanaian["caller"])
+    # Then the range is in cedi, the currency a job it posts there would be in
+    assert res.status == 200, res
+    assert res.json["priceRange"]["min"]["currency"] == "GHS"
+
+
+def test_a_town_outside_the_catalogue_and_no_known_region_needs_a_currency(market):
+    # Given a caller with no phone on record, and a town the catalogue does not know
     res = ask(market, {**GEYSER_JOB, "city": "Springfield"})
-    assert res.status == 400 and res.json["error"]["details"] == [{"field": "currency", "issue": "missing"}]
+    # Then it must say which currency (a 422, as posting such a job without a budget is)
+    assert res.status == 422 and res.json["error"]["code"] == "currency_unknown", res
+    assert res.json["error"]["details"] == [{"field": "currency", "issue": "required"}]
     assert ask(market, {**GEYSER_JOB, "city": "Springfield", "currency": "ZAR"}).status == 200
 
 

@@ -19,7 +19,6 @@ from khaya import db
 from khaya.ai import bedrock, keys, pricing
 from khaya.ai.backend import ModelFailed, Source, answer
 from khaya.api import ApiModel
-from khaya.errors import ValidationFailed
 from khaya.ids import now_iso
 from khaya.market.catalog import country_of_city, currency_of_country
 from khaya.money import CURRENCIES, Money
@@ -211,22 +210,19 @@ def suggest(*, title: str, description: str, category: str, city: str, currency:
     )
 
 
-def currency_for(city: str, currency: str | None) -> str:
-    """The currency asked for, else the city's country's; 400 when neither is known."""
-    found = currency or currency_of_country(country_of_city(city))
-    if found is None:
-        raise ValidationFailed(
-            "currency: required for a city outside the countries Khaya serves",
-            details=[{"field": "currency", "issue": "missing"}],
-        )
-    return found
+def currency_for(user_id: str, city: str, currency: str | None) -> str:
+    """The currency asked for, else the one the caller's job there would be in (the city's
+    country's, else the caller's phone region's); 422 ``currency_unknown`` when none is known."""
+    from khaya.market.jobs import default_currency
+
+    return currency or default_currency(user_id, city, field="currency")
 
 
 def suggest_for(user_id: str, data: dict[str, Any]) -> Suggestion:
     """``POST /v1/ai/job-suggestions``: one of the caller's daily AI requests."""
     from khaya.ai import quota
 
-    currency = currency_for(data["city"], data.get("currency"))
+    currency = currency_for(user_id, data["city"], data.get("currency"))
     quota.spend(user_id, "text")
     return suggest(
         title=data["title"],
