@@ -70,6 +70,7 @@ def _get_health(ctx: Context) -> dict[str, Any] | None:
 
 BENCH_USER = "01JBENCHUSER0000000000000"
 BENCH_PHONE = "+27820000001"
+BENCH_SESSION = "0123456789abcdef0123456789abcdef"
 
 
 def _seed_user(ctx: Context, *, password_hash: str | None = None) -> None:
@@ -104,15 +105,24 @@ def _access_token(ctx: Context) -> str:
     sm = boto3.client("secretsmanager", endpoint_url=ctx.ddb.meta.endpoint_url, region_name=ctx.ddb.meta.region_name)
     doc = json.loads(sm.get_secret_value(SecretId="khaya/local/jwt-private-key")["SecretString"])
     now = int(time.time())
-    claims = {"iss": "khaya-local", "aud": "khaya-api", "sub": BENCH_USER, "role": "client", "tv": 0}
+    claims = {
+        "iss": "khaya-local",
+        "aud": "khaya-api",
+        "sub": BENCH_USER,
+        "role": "client",
+        "tv": 0,
+        "sid": BENCH_SESSION,
+    }
     claims.update({"jti": uuid.uuid4().hex, "iat": now, "exp": now + 900})
     return jwt.encode(claims, doc["privateKey"], algorithm="ES256", headers={"kid": doc["kid"]})
 
 
 @scenario("AuthorizeFunction")
 def _authorize(ctx: Context) -> dict[str, Any]:
-    # A valid token of an active user: the full path (verify + one GetItem, then the 15 s cache).
+    # A valid token of an active user in an active session: the full path (verify + one
+    # BatchGetItem of the user and the session, then the 15 s cache).
     _seed_user(ctx)
+    ctx.put({"pk": f"USER#{BENCH_USER}", "sk": f"RTF#{BENCH_SESSION}", "familyId": BENCH_SESSION, "status": "active"})
     headers = {"authorization": f"Bearer {_access_token(ctx)}"}
     return ctx.authorizer_event("GET", "/v1/me", "/v1/me", headers, "198.51.100.7")
 
@@ -607,4 +617,89 @@ def _list_my_transactions(ctx: Context) -> dict[str, Any]:
     _seed_payments(ctx)
     return ctx.http_event(
         "GET", "/v1/me/transactions", query="limit=20", authorizer={"userId": P_WORKER, "role": "worker"}
+    )
+
+
+# ---------------------------------------------------------------- ai
+# The bench runs the local stage's configuration (AI_BACKEND=local): these rows measure the
+# routes with the local methods answering, i.e. everything but Bedrock's own latency.
+AI_CLIENT = "01BENCHAICLIENT00000000000"
+AI_WORKER = "01BENCHAIWORKER00000000000"
+SEARCH_CANDIDATES = 300
+
+
+@scenario("CreateJobSuggestionFunction")
+def _job_suggestion(ctx: Context) -> dict[str, Any]:
+    # Twenty accepted plumbing prices in rand ground the suggestion (the local method's percentiles).
+    for i in range(20):
+        ctx.put(
+            {
+                "pk": "PRICES#plumbing#ZAR",
+                "sk": f"2026-11-{1 + i:02d}T09:00:00.000Z#01BENCHPRICE{i:014d}",
+                "type": "priceSample",
+                "amount": 60000 + 5000 * i,
+                "etaDays": 1 + i % 3,
+                "ttl": 4102444800,
+            }
+        )
+    body = {
+        "title": "Geyser leaking through the ceiling",
+        "description": "The geyser burst last night and water is dripping through the ceiling.",
+        "category": "plumbing",
+        "city": "Johannesburg",
+    }
+    return ctx.http_event(
+        "POST", "/v1/ai/job-suggestions", body=body, authorizer={"userId": AI_CLIENT, "role": "client"}
+    )
+
+
+@scenario("SearchJobsFunction")
+def _search_jobs(ctx: Context) -> dict[str, Any]:
+    # One city's open plumbing jobs, each with its vector (as the AI stream consumer writes them):
+    # one Query page of candidates, then one BatchGetItem for the best 20.
+    from khaya.ai.embeddings import LOCAL_MODEL, job_text, local_embed, to_bytes
+
+    kinds = ("Geyser leaking", "Blocked drain", "Dripping kitchen tap", "Toilet cistern running", "Burst pipe")
+    for i in range(SEARCH_CANDIDATES):
+        job_id = f"01BENCHSEARCH{i:013d}"
+        title = f"{kinds[i % len(kinds)]} #{i}"
+        created = f"2026-11-{1 + i % 28:02d}T08:{i % 60:02d}:00.000Z"
+        ctx.put(
+            {
+                "pk": "JOBS#open#cat#plumbing#city#johannesburg",
+                "sk": f"{created}#{job_id}",
+                "type": "jobIndex",
+                "id": job_id,
+                "clientId": AI_CLIENT,
+                "title": title,
+                "category": "plumbing",
+                "city": "johannesburg",
+                "cityName": "Johannesburg",
+                "status": "open",
+                "createdAt": created,
+                "embedding": to_bytes(local_embed(job_text(title, "plumbing", "Please come soon."))),
+                "embeddingModel": LOCAL_MODEL,
+            }
+        )
+    return ctx.http_event(
+        "GET",
+        "/v1/jobs/search",
+        query="q=water+heater+leak&category=plumbing&city=johannesburg",
+        authorizer={"userId": AI_WORKER, "role": "worker"},
+    )
+
+
+@scenario("SummariseConversationFunction")
+def _summarise_conversation(ctx: Context) -> dict[str, Any]:
+    # The marketplace's bench conversation (25 messages). The first request makes the summary
+    # (a Query of the messages, the extractive method, one UpdateItem); every repeat, cold or
+    # warm, measures the cached path that most requests take (one GetItem).
+    if not _market_seeded:
+        _seed_market(ctx)
+        _market_seeded.append(True)
+    return ctx.http_event(
+        "POST",
+        f"/v1/conversations/{M_CONV}/summary",
+        route_path="/v1/conversations/{id}/summary",
+        authorizer={"userId": M_CLIENT, "role": "client"},
     )

@@ -1,4 +1,7 @@
-"""A pool of warm "containers" per function, like Lambda's execution environments.
+"""In-process pools of warm "containers" per function (the stream consumer's unit tests).
+
+The local gateway runs each container as a process of its own (``local.runtime``); this
+in-process variant lets a test reach into the consumer module it invoked.
 
 A free container is reused (its module, resolver and caches stay warm); when every
 container of a function is busy a new one is started (a fresh module object), so two

@@ -2,14 +2,17 @@
 
 ``python -m local.gateway [--port 3000] [--template template.yaml]``
 
-* moto's server runs on a free loopback port and every boto3 client in the process points
-  at it through ``AWS_ENDPOINT_URL`` (fake credentials, region af-south-1), so handler code
-  has no local branch. The table and secrets are created as on a fresh stage; state lives
-  in memory for the run.
+* DynamoDB is AWS's own engine, DynamoDB Local (``local.dynamodb_local``), on a free loopback
+  port; moto's server serves Secrets Manager, S3 and SQS. Every boto3 client in the process
+  reaches them through botocore's ``AWS_ENDPOINT_URL`` / ``AWS_ENDPOINT_URL_DYNAMODB`` (fake
+  credentials, region af-south-1), so handler code has no local branch. Without Java, moto
+  serves DynamoDB too (one warning line). The table and secrets are created as on a fresh
+  stage; ``--seed-jobs N`` loads a demo data set (``local.seed``); state lives in memory.
 * Requests are matched against the template's HttpApi events (static paths before
   parameterised ones, ``$default`` for everything else), turned into the HTTP API v2
   event, authorised by the template's Lambda authorizer for non-public routes, and served
-  by the function's handler, in-process, from a pool of warm "containers".
+  by the function's handler from a pool of warm "containers": processes of that function
+  alone, each with exactly the environment its template entry gives it (``local.runtime``).
 * Table stream consumers run from moto's stream (``local.streams``).
 * ``/_dev/...`` routes (``local.dev_routes``) exist only here.
 """
@@ -28,6 +31,7 @@ import threading
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -35,10 +39,13 @@ from typing import Any
 from urllib.parse import unquote
 
 from local import dev_routes
-from local.cfn import TEMPLATE, FunctionDef, Route, functions, load_template
-from local.containers import Pools
+from local.aws_calls import RECORD_CALLS_VAR
+from local.cfn import ROOT, TEMPLATE, FunctionDef, Route, functions, layer_dirs, load_template
+from local.dynamodb_local import MODES, EngineUnavailable, endpoint_environment, start_for_stage
 from local.events import authorizer_event, http_event, match_path
 from local.intrinsics import Resolver
+from local.lambda_env import lambda_environment, template_variables
+from local.runtime import PRELOAD, CallLog, WorkerPools, WorkerSpec, Zygote
 from local.streams import StreamPoller, stream_sources
 
 MAX_BODY = 10 * 1024 * 1024  # HTTP API's payload limit
@@ -48,24 +55,16 @@ JSON_TYPE = "application/json"
 
 
 # ---------------------------------------------------------------------- environment
-def function_environment(fns: list[FunctionDef], resolver: Resolver) -> dict[str, str]:
-    """Every function's template Environment, resolved. One process hosts them all, so the
-    variables are merged; two functions giving one variable different values is reported."""
-    merged: dict[str, str] = {}
-    for fn in fns:
-        for key, raw in fn.environment.items():
-            try:
-                value = str(resolver.resolve(raw))
-            except (KeyError, IndexError, TypeError, ValueError) as exc:
-                print(f"warning: {fn.logical_id} {key}: cannot resolve locally ({exc}); not set", file=sys.stderr)
-                continue
-            if key in merged and merged[key] != value:
-                print(f"warning: {key} differs between functions; using {value!r}", file=sys.stderr)
-            merged[key] = value
-    return merged
+def function_environment(fns: list[FunctionDef], resolver: Resolver) -> dict[str, dict[str, str]]:
+    """Each function's own template Environment (Globals + its entry), resolved: never merged,
+    as on Lambda each function sees only its own."""
+    return {fn.logical_id: template_variables(fn, resolver) for fn in fns}
 
 
 def base_environment(endpoint_url: str) -> dict[str, str]:
+    """What every local function process gets beside its template variables: fake
+    credentials, the local endpoint, no developer profile. (The gateway's own process also
+    gets ``STAGE`` and ``TABLE_NAME``.)"""
     return {
         "AWS_ACCESS_KEY_ID": "local",
         "AWS_SECRET_ACCESS_KEY": "local",
@@ -78,11 +77,32 @@ def base_environment(endpoint_url: str) -> dict[str, str]:
         "AWS_CONFIG_FILE": os.devnull,
         "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
         "AWS_EC2_METADATA_DISABLED": "true",
-        "STAGE": "local",
-        "TABLE_NAME": TABLE_NAME,
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_DEV": "false",
     }
+
+
+def worker_specs(
+    resolver: Resolver, plumbing: dict[str, str], *, record_calls: bool = False
+) -> Callable[[FunctionDef], WorkerSpec]:
+    """How to start one local environment of a function: its code folder and layers first on
+    ``sys.path``, and only its own variables (the runtime's, the local plumbing, its template's)."""
+    layers = layer_dirs(resolver.template)
+
+    def spec_for(fn: FunctionDef) -> WorkerSpec:
+        props = fn.properties
+        return WorkerSpec(
+            logical_id=fn.logical_id,
+            handler=fn.handler,
+            code_dir=ROOT / fn.code_uri,
+            env=lambda_environment(fn, resolver, plumbing=plumbing, region=REGION),
+            layer_dirs=[layers[lid] for lid in fn.layers if lid in layers],
+            memory_mb=props["MemorySize"] if isinstance(props.get("MemorySize"), int) else 256,
+            timeout_s=props["Timeout"] if isinstance(props.get("Timeout"), int) else 10,
+            record_calls=record_calls,
+        )
+
+    return spec_for
 
 
 def apply_environment(env: dict[str, str]) -> None:
@@ -201,11 +221,18 @@ def from_lambda(result: Any) -> Reply:
 
 # ---------------------------------------------------------------------- the gateway
 class Gateway:
-    def __init__(self, template_path: Path, endpoint_url: str) -> None:
+    def __init__(
+        self,
+        template_path: Path,
+        endpoint_url: str,
+        spec_for: Callable[[FunctionDef], WorkerSpec],
+        on_calls: Callable[[list[list[str]]], None] | None = None,
+        zygote: Zygote | None = None,
+    ) -> None:
         self.template = load_template(template_path)
         self.fns = functions(self.template)
         self.routes = RouteTable(self.fns)
-        self.pools = Pools(self.fns)
+        self.pools = WorkerPools(self.fns, spec_for, on_calls, zygote)
         self.authorizer_id = authorizer_function(self.template)
         self.cors = cors_config(self.template)
         self.dev = dev_routes.DevContext(endpoint_url, TABLE_NAME, self.routes.listing(), invoke=self._invoke)
@@ -313,6 +340,7 @@ class Gateway:
 def make_handler_class(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # else each body waits ~40 ms for the client's delayed ACK
 
         def version_string(self) -> str:
             return "khaya-local"
@@ -389,7 +417,8 @@ def make_handler_class(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
             for key, value in reply.headers:
                 if key.lower() not in ("content-length", "transfer-encoding", "connection"):
                     self.send_header(key, value)
-            self.send_header("Content-Length", str(len(reply.body)))
+            if reply.status not in (204, 304):  # RFC 9110: these never declare a length (a body is relayed as is)
+                self.send_header("Content-Length", str(len(reply.body)))
             if self.close_connection:
                 self.send_header("Connection", "close")
             self.end_headers()
@@ -415,6 +444,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.gateway", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     parser.add_argument("--template", type=Path, default=TEMPLATE, help="SAM template (default: template.yaml)")
+    parser.add_argument("--dynamodb", choices=MODES, default="auto", help="DynamoDB Local, else moto (auto)")
+    parser.add_argument("--seed-jobs", type=int, default=0, help="load a demo data set with N jobs before serving")
     args = parser.parse_args(argv)
     started = time.perf_counter()
     stop = threading.Event()
@@ -432,28 +463,58 @@ def main(argv: list[str] | None = None) -> int:
     moto = AtomicMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
     endpoint = f"http://127.0.0.1:{moto.get_host_and_port()[1]}"
+    try:
+        engine, dynamodb = start_for_stage(args.dynamodb, endpoint)
+    except EngineUnavailable as exc:
+        print(f"cannot start DynamoDB Local: {exc}", file=sys.stderr)
+        moto.stop()
+        return 1
 
     template_path = args.template.resolve()
     template = load_template(template_path)
     fns = functions(template)
     from local.resources import create_resources, local_environment, local_parameters
 
-    overrides = local_parameters(f"http://127.0.0.1:{args.port}")
-    if "Table" not in template.get("Resources", {}):
-        overrides["Table"] = TABLE_NAME
-    resolver = Resolver(template, overrides)
-    env = {**base_environment(endpoint), **local_environment(), **function_environment(fns, resolver)}
-    env["STAGE"], env["TABLE_NAME"] = "local", TABLE_NAME
-    apply_environment(env)
-    create_resources(endpoint_url=endpoint, table_name=TABLE_NAME)
+    overrides = {"Table": TABLE_NAME} if "Table" not in template.get("Resources", {}) else {}
+    resolver = Resolver(template, {**overrides, **local_parameters(args.port)})
+    from local.resources import local_settings
 
-    gateway = Gateway(template_path, endpoint)
+    plumbing = {**base_environment(endpoint), **local_settings(), **endpoint_environment(dynamodb)}
+    # The gateway's own process (resource creation, /_dev routes); functions get only theirs.
+    own = {**plumbing, **local_environment(), "STAGE": "local", "TABLE_NAME": TABLE_NAME}
+    apply_environment(own)
+    create_resources(endpoint_url=endpoint, table_name=TABLE_NAME, dynamodb_url=dynamodb)
+    if args.seed_jobs > 0:
+        from khaya.config import reset_settings
+        from local.seed import seed
+
+        # The seed calls the services in this process, with the settings of every function.
+        merged = {k: v for env in function_environment(fns, resolver).values() for k, v in env.items()}
+        apply_environment({**merged, **own})
+        reset_settings()
+        seed(args.seed_jobs)
+        for key in set(merged) - set(own):
+            os.environ.pop(key, None)
+        reset_settings()
+
+    # Calls are checked against template.yaml's policies: a stand-in template records nothing.
+    record = os.environ.get(RECORD_CALLS_VAR) if template_path == TEMPLATE.resolve() else None
+    specs = worker_specs(resolver, plumbing, record_calls=bool(record))
+    zygote = Zygote({"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **plumbing}, PRELOAD)
+    gateway = Gateway(template_path, endpoint, specs, CallLog(record) if record else None, zygote)
     tables = {
         lid: TABLE_NAME if lid == "Table" else str(resolver.ref(lid))
         for lid, res in template.get("Resources", {}).items()
         if res.get("Type") == "AWS::DynamoDB::Table"
     }
-    poller = StreamPoller(stream_sources(fns), gateway.pools, tables, endpoint_url=endpoint, region=REGION)
+    poller = StreamPoller(
+        stream_sources(fns),
+        gateway.pools,
+        tables,
+        endpoint_url=dynamodb,
+        region=REGION,
+        skip_existing=args.seed_jobs > 0,
+    )
     poller.start()
 
     dev_routes.load_extensions()
@@ -462,14 +523,19 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"cannot listen on 127.0.0.1:{args.port} ({exc.strerror}); try PORT=<another> make run", file=sys.stderr)
         poller.stop()
+        gateway.pools.stop()
         moto.stop()
+        if engine:
+            engine.stop()
         return 1
     httpd.daemon_threads = True
     server_thread = threading.Thread(target=httpd.serve_forever, name="http", daemon=True)
     server_thread.start()
 
     port = httpd.server_address[1]
-    print(f"started in {time.perf_counter() - started:.1f}s: {len(gateway.routes.all)} routes, moto on {endpoint}")
+    engine_line = f"DynamoDB Local on {dynamodb}" if engine else "DynamoDB on moto"
+    elapsed = time.perf_counter() - started
+    print(f"started in {elapsed:.1f}s: {len(gateway.routes.all)} routes, {engine_line}, moto on {endpoint}")
     print(f"Khaya local API on http://127.0.0.1:{port}", flush=True)
     while not stop.wait(0.5):
         pass
@@ -477,7 +543,10 @@ def main(argv: list[str] | None = None) -> int:
     httpd.shutdown()
     httpd.server_close()
     poller.stop()
+    gateway.pools.stop()
     moto.stop()
+    if engine:
+        engine.stop()
     return 0
 
 

@@ -49,6 +49,7 @@ def build() -> dict[str, Any]:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
     from khaya import __version__
+    from khaya.http import ERROR_CONTENT
 
     app = APIGatewayHttpResolver(enable_validation=True)
     public: set[tuple[str, str]] = set()
@@ -79,14 +80,18 @@ def build() -> dict[str, Any]:
         )
     )
     schema.setdefault("components", {}).setdefault("schemas", {})["ErrorEnvelope"] = ENVELOPE
-    error_ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}}
+    error_ref = {"content": ERROR_CONTENT}
     for path, ops in schema.get("paths", {}).items():
         for method, op in ops.items():
             if not isinstance(op, dict):
                 continue
             responses = op.setdefault("responses", {})
-            # Powertools documents its own 422 body; ours is the envelope, with 400 for validation.
-            responses.pop("422", None)
+            # Powertools documents its own 422 validation body; ours is a 400 in the envelope.
+            if "HTTPValidationError" in json.dumps(responses.get("422", {})):
+                del responses["422"]
+            for response in responses.values():
+                if response.get("content") == {}:  # a 204 (khaya.http.Router): no content at all
+                    del response["content"]
             responses["4XX"] = {"description": "Client error, in the error envelope", **error_ref}
             responses["5XX"] = {"description": "Server or upstream error, in the error envelope", **error_ref}
             if (method, path) in public:

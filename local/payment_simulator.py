@@ -787,3 +787,52 @@ def reconcile_now(event: dict[str, Any], ctx: DevContext) -> dict[str, Any]:
         return _reply(503, {"error": {"code": "unavailable", "message": "no function pool"}})
     result = ctx.invoke("ReconcilePaymentsFunction", {"source": "aws.events", "detail-type": "Scheduled Event"})
     return _reply(200, {"reconciled": result})
+
+
+# ---------------------------------------------------------------- standalone
+
+
+def serve() -> tuple[Any, str]:
+    """The simulator's provider APIs alone on a free loopback port, for a process with no local
+    gateway (``local.artifacts``): ``(server, base URL)``; ``server.shutdown()`` stops it.
+    Webhooks it would deliver go to that same base, where nothing answers them."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import parse_qs, urlsplit
+
+    from local import dev_routes
+
+    dev_routes.load_extensions()
+    context = DevContext(endpoint_url="", table_name="")
+
+    class Handler(BaseHTTPRequestHandler):
+        def _serve(self) -> None:
+            target = urlsplit(self.path)
+            body = self.rfile.read(int(self.headers.get("content-length") or 0))
+            event = {
+                "rawPath": target.path,
+                "requestContext": {"http": {"method": self.command, "path": target.path}},
+                "headers": {k.lower(): v for k, v in self.headers.items()},
+                "queryStringParameters": {k: v[-1] for k, v in parse_qs(target.query).items()},
+                "body": body.decode("utf-8", "replace"),
+                "isBase64Encoded": False,
+            }
+            route = dev_routes.find(self.command, target.path)
+            result = route(event, context) if route else _reply(404, {"message": "not simulated"})
+            if not isinstance(result, dict) or "statusCode" not in result:
+                result = _reply(200, result)
+            raw = str(result.get("body") or "").encode("utf-8")
+            self.send_response(int(result["statusCode"]))
+            for name, value in (result.get("headers") or {}).items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(raw)))
+            self.end_headers()
+            self.wfile.write(raw)
+
+        do_GET = do_POST = do_PUT = do_DELETE = _serve
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.server_address[1]}"

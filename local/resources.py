@@ -1,4 +1,4 @@
-"""Create the AWS resources a stage needs, on moto: the table (from template.yaml) and secrets.
+"""Create the AWS resources a stage needs locally: the table (from template.yaml), secrets, buckets.
 
 Used by the local gateway (against moto's server) and by the tests (in-process moto), so
 both get the same resources. Each secret is generated fresh: nothing secret is in the repo.
@@ -59,10 +59,14 @@ def _local_stripe() -> str:
     return json.dumps({"secretKey": "sk_test_khaya_local_stripe", "webhookSecrets": [LOCAL_STRIPE_WEBHOOK_SECRET]})
 
 
+# Published in API.md (Local stage): anyone can sign a local Twilio status callback by hand.
+LOCAL_TWILIO_AUTH_TOKEN = "khaya_local_twilio_token"
+
+
 def _fake_twilio() -> str:
     import json
 
-    return json.dumps({"accountSid": "AC" + pysecrets.token_hex(16), "authToken": pysecrets.token_hex(16)})
+    return json.dumps({"accountSid": "AC" + pysecrets.token_hex(16), "authToken": LOCAL_TWILIO_AUTH_TOKEN})
 
 
 # env var carrying the secret's name → (default name, how to generate a local value).
@@ -79,10 +83,28 @@ SECRETS: dict[str, tuple[str, Callable[[], str]]] = {
     "STRIPE_SECRET_NAME": ("khaya/local/stripe", _local_stripe),
 }
 
+# Non-secret settings only the local stage has (never set by a STAGE check in code). Every
+# local function gets them, as if the template set them for the local stage; the same name
+# in the environment `make run` starts in overrides the value.
+LOCAL_SETTINGS: dict[str, str] = {
+    "MESSAGING_BACKEND": "outbox",  # WhatsApp/SMS become items served at GET /_dev/outbox
+    "OTP_SENDS_PER_IP_PER_HOUR": "1000",  # every local client is 127.0.0.1
+    "AI_BACKEND": "local",  # no Bedrock: the deterministic local methods answer, labelled "fallback"
+    "AI_DAILY_QUOTA": "1000",  # one developer (or bench) is every user
+    "AI_SEARCH_DAILY_QUOTA": "5000",
+    "OUTBOX_FAIL_WHATSAPP": "",  # E.164 numbers whose WhatsApp "fails" (watch the SMS fallback)
+}
 
-def local_parameters(api_url: str) -> dict[str, str]:
-    """Template parameters the local stage overrides, given the local API's own URL: the
-    payment providers are the simulator the local gateway serves (``local.payment_simulator``)."""
+
+def local_parameters(port: int) -> dict[str, str]:
+    """Template parameters the local stage sets, as ``sam deploy --parameter-overrides`` would:
+    the public URL Twilio status callbacks are signed against is the local gateway's."""
+    api_url = f"http://127.0.0.1:{port}"
+    return {"TwilioStatusCallbackUrl": f"{api_url}/v1/webhooks/twilio/status", **payment_parameters(api_url)}
+
+
+def payment_parameters(api_url: str) -> dict[str, str]:
+    """The payment providers are the simulator served at ``api_url`` (``local.payment_simulator``)."""
     return {
         "PaystackApiUrl": f"{api_url}/_dev/paystack",
         "StripeApiUrl": f"{api_url}/_dev/stripe",
@@ -91,11 +113,9 @@ def local_parameters(api_url: str) -> dict[str, str]:
     }
 
 
-# Non-secret settings only the local stage has (never set by a STAGE check in code).
-LOCAL_SETTINGS: dict[str, str] = {
-    "MESSAGING_BACKEND": "outbox",  # WhatsApp/SMS become items served at GET /_dev/outbox
-    "OTP_SENDS_PER_IP_PER_HOUR": "1000",  # every local client is 127.0.0.1
-}
+def local_settings() -> dict[str, str]:
+    """``LOCAL_SETTINGS``, each overridable from this process's environment."""
+    return {name: os.environ.get(name, default) for name, default in LOCAL_SETTINGS.items()}
 
 
 # env var carrying a bucket's name → the template's bucket resource (created empty on moto).
@@ -113,20 +133,26 @@ def _bucket_name(logical_id: str) -> str:
 
 
 def local_environment() -> dict[str, str]:
-    """The environment a local function sees, beside what the template gives every function."""
+    """Every secret and bucket name and local setting, for a process that calls the services
+    directly (the gateway's own, a test, a seed). Functions never get this: each gets only
+    what its template entry sets (``local.lambda_env``)."""
     env = {**{name: default for name, (default, _) in SECRETS.items()}, **LOCAL_SETTINGS}
     env.update({name: _bucket_name(logical_id) for name, logical_id in BUCKETS.items()})
     return env
 
 
-def create_resources(endpoint_url: str | None = None, table_name: str | None = None) -> dict[str, Any]:
-    """Create the table (from the template, with TTL) and every secret; return their names."""
+def create_resources(
+    endpoint_url: str | None = None, table_name: str | None = None, dynamodb_url: str | None = None
+) -> dict[str, Any]:
+    """Create the table (from the template, with TTL) and every secret; return their names.
+
+    ``endpoint_url`` serves every service, unless ``dynamodb_url`` names DynamoDB's own."""
     import boto3
 
     kw: dict[str, Any] = {"region_name": os.environ.get("AWS_DEFAULT_REGION", "af-south-1")}
     if endpoint_url:
         kw["endpoint_url"] = endpoint_url
-    ddb = boto3.client("dynamodb", **kw)
+    ddb = boto3.client("dynamodb", **{**kw, **({"endpoint_url": dynamodb_url} if dynamodb_url else {})})
     name = table_name or os.environ.get("TABLE_NAME", "khaya-local")
     ddb.create_table(**table_create_kwargs(table_name=name))
     ttl = ttl_attribute()

@@ -97,8 +97,12 @@ class StreamPoller:
         endpoint_url: str | None = None,
         region: str = "af-south-1",
         interval: float = 0.5,
+        skip_existing: bool = False,
     ) -> None:
+        """``skip_existing``: start every consumer after the records already in the stream
+        (the demo data set), instead of at the template's ``StartingPosition``."""
         self.sources = sources
+        self.skip_existing = skip_existing
         self.pools = pools
         self.table_names = table_names
         self.interval = interval
@@ -155,6 +159,8 @@ class StreamPoller:
                     # The first shards seen at start-up follow StartingPosition; later ones start at the beginning.
                     first_round = not any(k[0] == src.fn.logical_id for k in self._shards)
                     kind = src.starting_position if first_round else "TRIM_HORIZON"
+                    if first_round and self.skip_existing:
+                        kind = "LATEST"
                     it = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType=kind)
                     state = self._shards[key] = _Shard(it["ShardIterator"])
                 elif state.last_seq:

@@ -12,6 +12,12 @@ from local.cfn import functions
 from local.events import LambdaContext, http_event
 from local.loader import load_handler
 from tests.support.aws import TEST_ENV, mocked_aws, reset_caches
+from tests.support.iam_check import (  # noqa: F401  (the suite-wide IAM check's hooks)
+    pytest_configure,
+    pytest_sessionfinish,
+    pytest_terminal_summary,
+    pytest_testnodedown,
+)
 from tests.support.no_scan import no_scan  # noqa: F401  (autouse: any DynamoDB Scan fails the test)
 from tests.support.payments import fake_providers  # noqa: F401  (autouse: payment providers are fakes)
 
@@ -58,7 +64,8 @@ def call_route() -> Callable[..., Result]:
     """Invoke the function that serves ``METHOD /path`` in template.yaml with a real-shaped event."""
     from local.events import match_path
 
-    table = [(fn, r) for fn in functions() for r in fn.routes]
+    # Static paths before parameterised ones, as API Gateway matches (/v1/jobs/search, not /v1/jobs/{id}).
+    table = sorted(((fn, r) for fn in functions() for r in fn.routes), key=lambda pair: "{" in pair[1].path)
 
     def _call(
         method: str,

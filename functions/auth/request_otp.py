@@ -1,4 +1,4 @@
-"""POST /v1/auth/otp — send or resend a code (public; same answer for unknown phones)."""
+"""POST /v1/auth/otp — queue a code, sent a moment later (public; same answer and work for unknown phones)."""
 
 from typing import Annotated, Literal
 
@@ -18,7 +18,8 @@ class OtpRequestIn(ApiModel):
 @router.post(
     "/v1/auth/otp",
     summary="Send a code",
-    description="Sends (or resends, after 60 s) a code. Same answer whether or not the phone has an account.",
+    description="Sends (or resends, after 60 s) a code, a moment after the answer. Same answer, and the same "
+    "time, whether or not the phone has an account.",
     tags=["auth"],
     responses={
         202: {"description": "Accepted", "content": {"application/json": {"model": OtpOut}}},

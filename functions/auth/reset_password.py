@@ -2,12 +2,10 @@
 
 from typing import Annotated
 
-from pydantic import Field
-
 from khaya.api import ApiModel
 from khaya.http import Router, make_handler, no_content
 from khaya.identity.accounts import reset_password as reset_service
-from khaya.identity.models import Code, Phone
+from khaya.identity.models import Code, Password, Phone
 
 router = Router()
 
@@ -15,7 +13,7 @@ router = Router()
 class ResetIn(ApiModel):
     phone: Annotated[str, Phone]
     code: Annotated[str, Code]
-    new_password: str = Field(max_length=128, description="10 to 128 characters")
+    new_password: Annotated[str, Password]
 
 
 @router.post(

@@ -7,7 +7,7 @@ from pydantic import Field
 from khaya.api import ApiModel
 from khaya.http import Router, make_handler
 from khaya.identity.accounts import signup as signup_service
-from khaya.identity.models import OtpOut, Phone
+from khaya.identity.models import OtpOut, Password, Phone
 
 router = Router()
 
@@ -16,7 +16,7 @@ class SignupIn(ApiModel):
     phone: Annotated[str, Phone]
     name: str = Field(min_length=1, max_length=80, pattern=r"\S")
     role: Literal["client", "worker"]
-    password: str | None = Field(default=None, max_length=128, description="10 to 128 characters")
+    password: Annotated[str, Password] | None = None
     referral_code: str | None = Field(default=None, max_length=32)
 
 

@@ -22,7 +22,11 @@ class ConversationIn(ApiModel):
     description="The job's owner names the bidder (`workerId`); a bidder omits it. 201 when created, "
     "200 with the same conversation when it already exists.",
     tags=["conversations"],
-    responses={201: {"description": "Created"}, 403: {"description": "Not owner or bidder"}},
+    responses={
+        200: {"description": "It already existed"},
+        201: {"description": "Created"},
+        403: {"description": "Not owner or bidder"},
+    },
 )
 def create_conversation(body: ConversationIn) -> tuple[conversations.Conversation, int]:
     conv, created = conversations.create_conversation(caller(), body.job_id, body.worker_id)

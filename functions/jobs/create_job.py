@@ -22,7 +22,7 @@ class JobIn(ApiModel):
     category: Category
     city: CityText
     budget: Money | None = None
-    due_date: date | None = None
+    due_date: date | None = Field(default=None, description="YYYY-MM-DD, today or later (UTC); a past date is 400.")
 
     @field_validator("due_date")
     @classmethod

@@ -17,14 +17,14 @@ router = Router()
 
 
 class JobPatch(ApiModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"minProperties": 1})
 
     title: str | None = Field(default=None, min_length=3, max_length=120)
     description: str | None = Field(default=None, min_length=1, max_length=5000)
     category: Category | None = None
     city: CityText | None = None
     budget: Money | None = None
-    due_date: date | None = None
+    due_date: date | None = Field(default=None, description="YYYY-MM-DD, today or later (UTC); a past date is 400.")
 
     @field_validator("due_date")
     @classmethod

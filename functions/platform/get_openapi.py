@@ -8,7 +8,12 @@ from khaya.routes import openapi_text
 router = Router()
 
 
-@router.get("/v1/openapi.json", summary="OpenAPI document", tags=["platform"])
+@router.get(
+    "/v1/openapi.json",
+    summary="OpenAPI document",
+    tags=["platform"],
+    responses={200: {"description": "This document", "content": {"application/json": {"schema": {"type": "object"}}}}},
+)
 def get_openapi() -> Response[str]:
     # Served as pre-rendered text: parsing and re-serialising it per request buys nothing.
     return Response(

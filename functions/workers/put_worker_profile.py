@@ -16,9 +16,9 @@ router = Router()
 class WorkerProfileIn(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
-    skills: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]] = Field(
-        max_length=30
-    )
+    skills: list[
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60, pattern=r"\S")]
+    ] = Field(max_length=30)
     categories: list[Category] = Field(min_length=1, max_length=15)
     city: CityText
     bio: str = Field(max_length=2000)

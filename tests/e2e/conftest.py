@@ -53,12 +53,18 @@ class RunningGateway:
 
 
 @contextmanager
-def start_gateway(log_dir: Path, template: Path | None = None) -> Iterator[RunningGateway]:
+def start_gateway(
+    log_dir: Path, template: Path | None = None, *, dynamodb: str = "local", path: str | None = None
+) -> Iterator[RunningGateway]:
+    """``dynamodb="local"``: AWS's own engine, never a silent fallback (the e2e suite is what
+    proves it serves); ``path`` replaces ``PATH`` (a machine without Java)."""
     port = free_port()
-    cmd = [sys.executable, "-m", "local.gateway", "--port", str(port)]
+    cmd = [sys.executable, "-m", "local.gateway", "--port", str(port), "--dynamodb", dynamodb]
     if template is not None:
         cmd += ["--template", str(template)]
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'layers' / 'core'}{os.pathsep}{ROOT}", "PYTHONUNBUFFERED": "1"}
+    if path is not None:
+        env["PATH"] = path
     for key in list(env):
         if key.startswith("AWS_ENDPOINT_URL") or key == "AWS_PROFILE":
             del env[key]
@@ -78,8 +84,8 @@ def start_gateway(log_dir: Path, template: Path | None = None) -> Iterator[Runni
             try:
                 if requests.get(f"{url}/v1/health", timeout=2).status_code == 200:
                     break
-            except requests.ConnectionError:
-                pass
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # not listening yet, or its first (cold) health check is still starting
             time.sleep(0.1)
         gw.ready_after_s = time.monotonic() - started
         yield gw

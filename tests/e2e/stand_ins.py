@@ -2,9 +2,9 @@
 
 The stand-in authorizer accepts ``Bearer good`` (a client), raises on ``Bearer boom`` and
 denies anything else; ``/v1/echo`` takes a JSON body; ``/v1/private`` is protected and
-returns its caller; ``/v1/slow`` sleeps, to show concurrent requests get separate containers;
-``PUT /v1/things/{id}`` writes an item, which the stand-in stream consumer records in
-``standins/consume.py.seen``.
+returns its caller; ``/v1/env`` lists the variable names it sees; ``/v1/slow`` sleeps, to
+show concurrent requests get separate containers (processes); ``PUT /v1/things/{id}`` writes
+an item, which the stand-in stream consumer records in ``standins/consume.py.seen``.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ def handler(event, context):
 """
 
 ROUTES = """
+import os
 import time
 
 from pydantic import BaseModel
@@ -68,10 +69,15 @@ def put_thing(thing_id: str) -> dict:
     return {"thingId": thing_id}
 
 
+@router.get("/v1/env")
+def env() -> dict:
+    return {"names": sorted(os.environ)}
+
+
 @router.get("/v1/slow")
 def slow() -> dict:
     time.sleep(1)
-    return {"container": __name__}
+    return {"container": os.getpid()}
 
 
 handler = make_handler(router)
@@ -108,10 +114,12 @@ def write_template(folder: Path) -> Path:
         "Properties": {
             "CodeUri": str(code),
             "Handler": "routes.handler",
+            "Environment": {"Variables": {"STANDIN_ONLY": "routes"}},
             "Events": {
                 "Echo": _event("POST", "/v1/echo", public=True),
                 "Private": _event("GET", "/v1/private", public=False),
                 "Slow": _event("GET", "/v1/slow", public=True),
+                "Env": _event("GET", "/v1/env", public=True),
                 "Thing": _event("GET", "/v1/things/{thing_id}", public=True),
                 "PutThing": _event("PUT", "/v1/things/{thing_id}", public=True),
             },

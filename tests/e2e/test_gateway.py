@@ -177,9 +177,19 @@ def test_concurrent_requests_to_one_function_run_in_separate_containers(stand_in
     # Given a function that takes 1 s, When 4 requests arrive at once
     with ThreadPoolExecutor(4) as pool:
         answers = list(pool.map(lambda _: requests.get(f"{stand_in_url}/v1/slow", timeout=10), range(4)))
-    # Then they all succeed, served by more than one container (module instance)
+    # Then they all succeed, served by more than one container (process)
     assert all(a.status_code == 200 for a in answers)
     assert len({a.json()["container"] for a in answers}) > 1
+
+
+def test_a_function_sees_only_the_variables_of_its_own_template_entry(stand_in_url: str) -> None:
+    # Given a function whose template entry sets STANDIN_ONLY, beside functions that set others
+    names = set(requests.get(f"{stand_in_url}/v1/env", timeout=10).json()["names"])
+    # Then it sees its own variables, the Globals' and what Lambda itself sets
+    assert {"STANDIN_ONLY", "TABLE_NAME", "CURSOR_SECRET_NAME", "STAGE", "AWS_LAMBDA_FUNCTION_NAME"} <= names
+    # And nothing another function's entry sets, nor the gateway's own environment
+    others = {"JWT_PUBLIC_KEYS_SECRET_NAME", "JWT_PRIVATE_KEY_SECRET_NAME", "MEDIA_BUCKET", "OTP_PEPPER_SECRET_NAME"}
+    assert not names & (others | {"PYTHONPATH", "VIRTUAL_ENV", "PYTEST_CURRENT_TEST"})
 
 
 # ---------------------------------------------------------------- process: logs and shutdown

@@ -114,6 +114,17 @@ def test_reusing_a_rotated_refresh_token_kills_the_family_over_http(base_url):
     assert again.status_code == 401
 
 
+def test_logout_stops_the_access_token_at_once_locally(base_url):
+    user = signup_and_login(base_url, "client")
+    me = f"{base_url}/v1/me"
+    assert requests.get(me, headers=user["headers"], timeout=10).status_code == 200
+    # When the session logs out
+    res = requests.post(f"{base_url}/v1/auth/logout", json={"refreshToken": user["tokens"]["refreshToken"]}, timeout=10)
+    assert res.status_code == 204
+    # Then its access token no longer opens anything (locally nothing is cached in front)
+    assert requests.get(me, headers=user["headers"], timeout=10).status_code == 401
+
+
 def test_otp_answers_the_same_for_known_and_unknown_phones(base_url):
     known = signup_and_login(base_url, "client")
     for purpose in ("login", "reset"):

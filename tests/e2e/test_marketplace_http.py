@@ -95,4 +95,8 @@ def test_post_bid_accept_notify_over_http(base_url):
     for bid_id in (alice_bid, bob_bid):
         again = s.post(f"{base_url}/v1/bids/{bid_id}/accept", headers=client["headers"], timeout=30)
         assert again.status_code == 409
-    assert s.get(f"{base_url}/v1/jobs/{job_id}", headers=bob["headers"]).json()["acceptedBidId"] == alice_bid
+    assert s.get(f"{base_url}/v1/jobs/{job_id}", headers=client["headers"]).json()["acceptedBidId"] == alice_bid
+    # And the losing bidder sees the job assigned, not who won it or for how much
+    seen = s.get(f"{base_url}/v1/jobs/{job_id}", headers=bob["headers"]).json()
+    assert seen["status"] == "assigned"
+    assert [seen.get(f) for f in ("acceptedBidId", "acceptedAmount", "workerId")] == [None, None, None]

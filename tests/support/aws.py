@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from local.cfn import load_template
+from local.intrinsics import Resolver
 from local.resources import create_resources, local_environment
 
 TEST_ENV = {
@@ -15,7 +17,8 @@ TEST_ENV = {
     "AWS_REGION": "af-south-1",
     "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled",
     "STAGE": "local",
-    "TABLE_NAME": "khaya-test",
+    # the template's own name for the local stage, so recorded calls name what its policies name
+    "TABLE_NAME": Resolver(load_template()).ref("Table"),
     "POWERTOOLS_SERVICE_NAME": "khaya",
     "POWERTOOLS_METRICS_NAMESPACE": "Khaya",
     "APP_VERSION": "test",

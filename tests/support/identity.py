@@ -52,14 +52,41 @@ def _bundle(tokens: dict[str, Any], phone: str) -> dict[str, Any]:
 # ---------------------------------------------------------------- over HTTP
 
 
-def latest_code_http(base_url: str, phone: str) -> str:
+def latest_message_http(base_url: str, phone: str) -> dict[str, Any] | None:
+    """The newest message in the local outbox for ``phone``, or ``None``."""
     import requests
 
     resp = requests.get(f"{base_url}/_dev/outbox", params={"to": phone}, timeout=10)
     assert resp.status_code == 200, resp.text
     items = resp.json()["items"]
-    assert items, f"no message in the outbox for {phone[:4]}..."
-    return code_from_text(items[0]["text"])
+    return dict(items[0]) if items else None
+
+
+def next_message_http(base_url: str, phone: str, after: dict[str, Any] | None, timeout: float = 15) -> dict[str, Any]:
+    """Wait for a message to ``phone`` newer than ``after`` (codes asked through
+    ``POST /v1/auth/otp`` are sent a moment later, from the table's stream)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while True:
+        newest = latest_message_http(base_url, phone)
+        if newest is not None and (after is None or newest["sid"] != after["sid"]):
+            return newest
+        assert time.monotonic() < deadline, f"no new message for {phone[:4]}... within {timeout}s"
+        time.sleep(0.1)
+
+
+def message_code(message: dict[str, Any]) -> str:
+    """The code a WhatsApp template or SMS message carries."""
+    if message.get("variables"):
+        return str(message["variables"]["1"])
+    return code_from_text(str(message["text"]))
+
+
+def latest_code_http(base_url: str, phone: str) -> str:
+    newest = latest_message_http(base_url, phone)
+    assert newest, f"no message in the outbox for {phone[:4]}..."
+    return code_from_text(newest["text"])
 
 
 def signup_and_login(
@@ -99,10 +126,30 @@ def latest_message(phone: str) -> dict[str, Any]:
     return items[0]
 
 
+_pumps: dict[str, Any] = {}
+
+
+def send_queued_codes() -> int:
+    """Hand the codes ``POST /v1/auth/otp`` queued to ``SendOtpFunction``, as the table's stream
+    does a moment later on AWS and in ``make run``. → how many stream records it was given."""
+    from khaya.aws import client
+    from khaya.config import settings
+    from tests.support.market_stream import StreamPump
+
+    arn = client("dynamodb").describe_table(TableName=settings().table_name)["Table"]["LatestStreamArn"]
+    pump = _pumps.get(arn)
+    if pump is None:  # one per table (per test): it remembers where it got to
+        _pumps.clear()
+        pump = _pumps[arn] = StreamPump("SendOtpFunction")
+    return len(pump.deliver())
+
+
 def latest_code(phone: str) -> str:
-    """The newest code sent to ``phone``: from the installed ``FakeSender`` if any, else the outbox."""
+    """The newest code sent to ``phone`` (queued sends go out first): from the installed
+    ``FakeSender`` if any, else the outbox."""
     from khaya.messaging import sender
 
+    send_queued_codes()
     current = sender()
     if isinstance(current, FakeSender):
         return current.last_code(phone)
@@ -181,6 +228,8 @@ class FakeSender:
         return sid
 
     def last_code(self, phone: str | None = None) -> str:
+        """The newest code this sender delivered (after the queued sends went out)."""
+        send_queued_codes()
         mine = [m for m in self.sent if phone is None or m["to"] == phone]
         assert mine, "no message sent"
         last = mine[-1]
@@ -193,6 +242,9 @@ def token_claims(user: dict[str, Any], **over: Any) -> dict[str, Any]:
     import time
     import uuid
 
+    import jwt
+
+    issued = jwt.decode(user["tokens"]["accessToken"], options={"verify_signature": False})
     now = int(time.time())
     claims: dict[str, Any] = {
         "iss": "khaya-local",
@@ -200,6 +252,7 @@ def token_claims(user: dict[str, Any], **over: Any) -> dict[str, Any]:
         "sub": user["user"]["userId"],
         "role": user["user"]["role"],
         "tv": 0,
+        "sid": issued["sid"],  # the user's session (refresh-token family)
         "jti": uuid.uuid4().hex,
         "iat": now,
         "exp": now + 600,

@@ -1,9 +1,9 @@
-"""Read the table's stream (moto) and hand the records to the notifications consumer.
+"""Read the table's stream (moto) and hand the records to one of its consumers.
 
-stream = StreamPump()          # remembers where it got to, per shard
+stream = StreamPump()          # NotifyFunction; StreamPump("SendOtpFunction"), StreamPump("AiEnrichFunction")...;
+                               # remembers where it got to, per shard
 records = stream.records()     # the new records, shaped as Lambda sends them
-stream.deliver()               # records() → NotifyFunction's handler, returns its answer
-StreamPump("StartPayoutsFunction")  # the same for another stream consumer
+stream.deliver()               # records() → the function's handler, returns its answer
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from local.streams import _lambda_shape
 
 
 class StreamPump:
-    def __init__(self, logical_id: str = "NotifyFunction") -> None:
+    def __init__(self, function_id: str = "NotifyFunction") -> None:
         import boto3
 
         from khaya.config import settings
@@ -26,8 +26,8 @@ class StreamPump:
         self._streams = boto3.client("dynamodbstreams")
         self._table = settings().table_name
         self._last_seq: dict[str, str] = {}  # shard → last sequence number read
-        self.logical_id = logical_id
-        self.handler = load_handler(next(f for f in functions() if f.logical_id == logical_id))
+        self.function_id = function_id
+        self.handler = load_handler(next(f for f in functions() if f.logical_id == function_id))
 
     def records(self) -> list[dict[str, Any]]:
         arn = self._ddb.describe_table(TableName=self._table)["Table"]["LatestStreamArn"]
@@ -52,7 +52,7 @@ class StreamPump:
         return out
 
     def send(self, records: list[dict[str, Any]]) -> dict[str, Any]:
-        result: dict[str, Any] = self.handler({"Records": records}, LambdaContext(self.logical_id))
+        result: dict[str, Any] = self.handler({"Records": records}, LambdaContext(self.function_id))
         return result
 
     def deliver(self, rounds: int = 5) -> list[dict[str, Any]]:

@@ -10,6 +10,9 @@ from typing import Any
 from bench.child import CallCounter
 from local.events import LambdaContext, http_event
 from local.loader import function_by_id, load_handler
+from tests.support.aws import TEST_ENV
+
+TABLE = TEST_ENV["TABLE_NAME"]
 
 BARE = Path(__file__).resolve().parents[2] / "bench" / "bare" / "bare_handler.py"
 
@@ -34,7 +37,7 @@ def test_health_makes_exactly_one_getitem_and_the_bare_twin_replays_it(aws, tmp_
     # Then the harness sees exactly one DynamoDB GetItem on the table, and no Scan
     assert result["statusCode"] == 200
     assert counter.operations == ["GetItem"]
-    assert counter.calls[0]["params"]["TableName"] == "khaya-test"
+    assert counter.calls[0]["params"]["TableName"] == TABLE
 
     # Given those calls written as the bare handler's replay file
     replay = tmp_path / "health.replay.json"

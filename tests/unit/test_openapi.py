@@ -1,9 +1,15 @@
 """The OpenAPI document is the deployed route set, and it is current."""
 
 import json
+import re
+import typing
+from typing import Any
+
+from pydantic import BaseModel
 
 from khaya.routes import OPENAPI_PATH
 from local.cfn import functions
+from local.loader import load_module
 from local.openapi import build, render
 
 DOC = json.loads(OPENAPI_PATH.read_text())
@@ -46,3 +52,135 @@ def test_every_operation_documents_the_error_envelope():
         for op in ops.values():
             ref = op["responses"]["4XX"]["content"]["application/json"]["schema"]["$ref"]
             assert ref == "#/components/schemas/ErrorEnvelope"
+
+
+# ---------------------------------------------------------------- every response, every operation
+ENVELOPE_CONTENT = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}
+
+
+def operations() -> list[tuple[str, str, dict[str, Any]]]:
+    return [(m.upper(), p, op) for p, ops in DOC["paths"].items() for m, op in ops.items() if m in METHODS]
+
+
+def _return_model(method: str, path: str) -> Any:
+    """The return annotation of the function serving ``method path`` (``tuple[X, int]`` → X)."""
+    for fn in functions():
+        if not any((r.method, r.path) == (method, path) for r in fn.routes):
+            continue
+        router = load_module(fn).router
+        for key, func in router._routes.items():
+            rule, methods = key[0], key[1]
+            if re.sub(r"<(\w+)>", r"{\1}", rule) == path and method in methods:
+                annotation = typing.get_type_hints(func, include_extras=False).get("return")
+                if typing.get_origin(annotation) is tuple:
+                    annotation = typing.get_args(annotation)[0]
+                return annotation
+    raise AssertionError(f"no function serves {method} {path}")
+
+
+def _wire_fields(model: Any) -> set[str] | None:
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return set(model.model_json_schema(by_alias=True, mode="serialization")["properties"])
+    if typing.is_typeddict(model):
+        return set(model.__annotations__)
+    return None
+
+
+def _component(schema: dict[str, Any]) -> dict[str, Any]:
+    return DOC["components"]["schemas"][schema["$ref"].rsplit("/", 1)[-1]]
+
+
+def test_every_operation_documents_its_success_with_its_model_and_every_error_with_the_envelope():
+    problems = []
+    for method, path, op in operations():
+        where = f"{method} {path}"
+        responses = op["responses"]
+        successes = [s for s in responses if s.startswith("2")]
+        if not successes:
+            problems.append(f"{where}: no 2xx")
+        for status, response in responses.items():
+            if status.startswith(("4", "5")):
+                if response.get("content") != ENVELOPE_CONTENT:
+                    problems.append(f"{where}: {status} is not the error envelope")
+            elif status == "204":
+                if "content" in response:
+                    problems.append(f"{where}: 204 documents content")
+            elif status.startswith("2"):
+                media = response.get("content") or {}
+                schema = next(iter(media.values()), {}).get("schema", {})
+                if len(media) != 1 or not schema or schema.get("type") == "null":
+                    problems.append(f"{where}: {status} documents no body")
+                elif "$ref" in schema:
+                    if schema["$ref"].endswith("/ErrorEnvelope"):
+                        problems.append(f"{where}: {status} is documented as an error")
+                    expected = _wire_fields(_return_model(method, path))
+                    if expected is not None and set(_component(schema).get("properties", {})) != expected:
+                        problems.append(f"{where}: {status} is not the route's return model")
+            else:
+                problems.append(f"{where}: unexpected status {status}")
+    assert problems == []
+
+
+def test_the_issue_example_reads_as_a_job_on_200_and_an_envelope_on_404():
+    # Given the document / Then a generated client reads GET /v1/jobs/{id} right
+    responses = DOC["paths"]["/v1/jobs/{id}"]["get"]["responses"]
+    assert responses["200"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Job"}
+    assert responses["404"]["content"] == ENVELOPE_CONTENT
+
+
+def test_204s_are_documented_without_a_body():
+    no_content = {(m, p) for m, p, op in operations() if "204" in op["responses"]}
+    assert {("POST", "/v1/auth/logout"), ("DELETE", "/v1/me"), ("POST", "/v1/me/notifications/read-all")} <= no_content
+    for method, path, op in operations():
+        if (method, path) in no_content:
+            assert "content" not in op["responses"]["204"], (method, path)
+
+
+# ---------------------------------------------------------------- rules a client must know
+def _request_schema(name: str) -> dict[str, Any]:
+    return DOC["components"]["schemas"][name]
+
+
+def _branch(prop: dict[str, Any]) -> dict[str, Any]:
+    """The non-null branch of an optional property."""
+    for option in prop.get("anyOf", [prop]):
+        if option.get("type") != "null":
+            return {**{k: v for k, v in prop.items() if k != "anyOf"}, **option}
+    raise AssertionError(prop)
+
+
+def test_passwords_are_documented_as_10_to_128_characters():
+    for model, field in (("SignupIn", "password"), ("ResetIn", "newPassword")):
+        prop = _branch(_request_schema(model)["properties"][field])
+        assert (prop["minLength"], prop["maxLength"]) == (10, 128), model
+
+
+def test_every_phone_field_carries_its_pattern_and_description():
+    accepted = ["082 123 4567", "0821234567", "+27 82 123 4567", "+27-82-123-4567", "(082) 123.4567", "+254712345678"]
+    phones = [
+        (name, _branch(schema["properties"]["phone"]))
+        for name, schema in DOC["components"]["schemas"].items()
+        if schema.get("additionalProperties") is False and "phone" in schema.get("properties", {})
+    ]
+    assert {name for name, _ in phones} >= {"SignupIn", "OtpRequestIn", "VerifyIn", "LoginIn", "ResetIn"}
+    for name, prop in phones:
+        assert "E.164" in prop["description"] and "local form" in prop["description"], name
+        # The pattern never refuses a number the API accepts, and refuses what cannot be one
+        assert all(re.fullmatch(prop["pattern"], raw) for raw in accepted), name
+        assert not re.fullmatch(prop["pattern"], "call me maybe"), name
+
+
+def test_due_dates_are_documented_as_today_or_later():
+    for model in ("JobIn", "JobPatch"):
+        prop = _branch(_request_schema(model)["properties"]["dueDate"])
+        assert prop["format"] == "date" and "today or later" in prop["description"], model
+
+
+def test_money_in_the_document_carries_the_rules_of_the_model():
+    # Given the Money model (its amount bounds are the API's rule) / Then the document says the same
+    from khaya.money import Money
+
+    model = Money.model_json_schema()["properties"]["amount"]
+    documented = DOC["components"]["schemas"]["Money"]["properties"]["amount"]
+    for rule in ("minimum", "exclusiveMinimum", "maximum", "type"):
+        assert documented.get(rule) == model.get(rule), rule

@@ -14,6 +14,17 @@ A function module looks like::
 Powertools' own validation errors, unknown routes, oversize or non-JSON bodies and
 unexpected exceptions, uses the error envelope of API.md and carries ``X-Request-Id``.
 The caller's identity comes from the Lambda authorizer context (``caller()``).
+
+Three rules hold by construction, for every route:
+
+* **JSON bodies are parsed once, strictly, before any route code runs**
+  (``khaya.strict_json``): what Python's parser would crash on or smuggle through is a 400
+  ``malformed_json``, and the route gets the value already parsed.
+* **A 204 carries no bytes**: whatever a route returns with status 204, the body and its
+  ``Content-Type`` are dropped, so a kept-alive connection is never desynchronised.
+* **The OpenAPI document is right by construction** (``Router``): every route documents its
+  success status with its return model (added when a route lists only error statuses), every
+  error status with the error envelope (``ErrorEnvelope``), and a 204 with no content.
 """
 
 from __future__ import annotations
@@ -23,17 +34,32 @@ import json
 from collections.abc import Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError, ServiceError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
-from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter as Router
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from khaya import errors
 from khaya.observability import logger
+from khaya.strict_json import parse_json
 
-__all__ = ["Caller", "Router", "caller", "json_response", "make_handler", "no_content", "require_role"]
+if TYPE_CHECKING:
+    from http import HTTPStatus
+
+    from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
+
+__all__ = [
+    "ERROR_CONTENT",
+    "Caller",
+    "Router",
+    "caller",
+    "json_response",
+    "make_handler",
+    "no_content",
+    "require_role",
+]
 
 JSON = "application/json"
 _BODY_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
@@ -46,6 +72,88 @@ _THROTTLE_CODES = {
 
 _request_id: ContextVar[str | None] = ContextVar("khaya_request_id", default=None)
 _caller: ContextVar[Caller | None] = ContextVar("khaya_caller", default=None)
+_parsed_body: ContextVar[tuple[str, Any] | None] = ContextVar("khaya_parsed_body", default=None)
+
+# What every error status of every operation documents (the schema is added by the generator).
+ERROR_CONTENT: dict[str, Any] = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorEnvelope"}}}
+_NO_BODY_STATUSES = (204, 304)
+
+
+class Router(APIGatewayHttpRouter):
+    """Powertools' HTTP API router, with the OpenAPI responses of every route normalised.
+
+    A route lists the statuses it wants to describe, as before (``responses={404: {...}}``);
+    the router then makes the document say what the route really answers: the success status
+    (the one 2xx listed, else ``status_code``) with the route's return model, every error
+    status with the error envelope, a 204 with no content. No route can document an error
+    with its own model, or forget its success, by mistake.
+    """
+
+    def route(  # Powertools' own signature, passed through
+        self,
+        rule: str,
+        method: str | list[str] | tuple[str],
+        cors: bool | None = None,
+        compress: bool = False,
+        cache_control: str | None = None,
+        summary: str | None = None,
+        description: str | None = None,
+        responses: dict[int, OpenAPIResponse] | None = None,
+        response_description: str | None = "Successful Response",
+        tags: list[str] | None = None,
+        operation_id: str | None = None,
+        include_in_schema: bool = True,
+        security: list[dict[str, list[str]]] | None = None,
+        openapi_extensions: dict[str, Any] | None = None,
+        deprecated: bool = False,
+        enable_validation: bool | None = None,
+        custom_response_validation_http_code: int | HTTPStatus | None = None,
+        status_code: int = 200,
+        middlewares: list[Callable[..., Any]] | None = None,
+    ) -> Callable[[Any], Any]:
+        return super().route(
+            rule,
+            method,
+            cors,
+            compress,
+            cache_control,
+            summary,
+            description,
+            documented_responses(responses, status_code, response_description),
+            response_description,
+            tags,
+            operation_id,
+            include_in_schema,
+            security,
+            openapi_extensions,
+            deprecated,
+            enable_validation,
+            custom_response_validation_http_code,
+            status_code,
+            middlewares,
+        )
+
+
+def documented_responses(
+    responses: dict[int, OpenAPIResponse] | None, status_code: int = 200, description: str | None = None
+) -> dict[int, OpenAPIResponse]:
+    """The responses a route documents: its success (Powertools fills in the return model when
+    no content is given), errors as the envelope, 204 without content."""
+    out: dict[int, OpenAPIResponse] = {}
+    for status, given in (responses or {}).items():
+        doc: OpenAPIResponse = {**given}  # type: ignore[typeddict-item]
+        code = int(status)
+        if code >= 400:
+            doc["content"] = ERROR_CONTENT
+        elif code in _NO_BODY_STATUSES:
+            doc["content"] = {}
+        out[code] = doc
+    if not any(200 <= code < 300 for code in out):
+        success: OpenAPIResponse = {"description": description or "Successful Response"}
+        if status_code in _NO_BODY_STATUSES:
+            success["content"] = {}
+        out[status_code] = success
+    return out
 
 
 @dataclass(frozen=True)
@@ -78,8 +186,8 @@ def request_id() -> str | None:
 
 
 def no_content(headers: dict[str, str] | None = None) -> Response[Any]:
-    """A 204 with an empty body. Return it from a route declared without a return annotation:
-    with one, response validation would serialise the empty body as ``null``."""
+    """A 204. Its body is empty whatever the route's return annotation: ``make_handler`` strips
+    the body of every 204."""
     return Response(status_code=204, body="", headers=headers or {})
 
 
@@ -128,8 +236,16 @@ def _classify(exc: Exception) -> errors.AppError:
     return errors.AppError()
 
 
+def _json_body(text: str) -> Any:
+    """Powertools' body deserializer: the body ``_precheck`` already parsed, not a second parse."""
+    parsed = _parsed_body.get()
+    if parsed is not None and (parsed[0] is text or parsed[0] == text):
+        return parsed[1]
+    return parse_json(text)
+
+
 def _precheck(event: dict[str, Any], max_body: int, accept: tuple[str, ...]) -> errors.AppError | None:
-    """Checks API Gateway does not do for us: body size and media type."""
+    """Checks API Gateway does not do for us: body size, media type, and a JSON body that parses."""
     http = event.get("requestContext", {}).get("http", {})
     body = event.get("body")
     if http.get("method", "GET").upper() not in _BODY_METHODS or not body:
@@ -147,6 +263,12 @@ def _precheck(event: dict[str, Any], max_body: int, accept: tuple[str, ...]) -> 
             event["isBase64Encoded"] = False
         except (ValueError, UnicodeDecodeError):
             return errors.BadRequest("The body is not valid UTF-8 JSON.", code="malformed_json")
+    if ctype == JSON:
+        text = event["body"]
+        try:
+            _parsed_body.set((text, parse_json(text)))
+        except errors.AppError as exc:
+            return exc
     return None
 
 
@@ -168,7 +290,7 @@ def make_handler(
     routes with no input model, to keep their cold start small). ``accept``: media types
     a body may have; webhooks that receive forms pass their own.
     """
-    app = APIGatewayHttpResolver(enable_validation=validation)
+    app = APIGatewayHttpResolver(enable_validation=validation, json_body_deserializer=_json_body)
     app.include_router(router)
 
     @app.exception_handler(Exception)
@@ -184,6 +306,7 @@ def make_handler(
 
         rid = (event.get("requestContext") or {}).get("requestId") or getattr(context, "aws_request_id", None)
         _request_id.set(rid)
+        _parsed_body.set(None)
         logger.set_correlation_id(rid)
         _set_caller(event)
         try:
@@ -193,6 +316,8 @@ def make_handler(
             result = _raw(_classify(exc))
         headers = result.setdefault("headers", {}) or {}
         result["headers"] = headers
+        if result.get("statusCode") in _NO_BODY_STATUSES:
+            _drop_body(result, headers)
         headers["X-Request-Id"] = rid or ""
         headers.setdefault("Cache-Control", "no-store")
         logger.info(
@@ -208,6 +333,14 @@ def make_handler(
     handler.app = app  # type: ignore[attr-defined]
     handler.router = router  # type: ignore[attr-defined]
     return handler
+
+
+def _drop_body(result: dict[str, Any], headers: dict[str, Any]) -> None:
+    """HTTP forbids a body on 204/304; a stray one would be read as the next response."""
+    result["body"] = ""
+    result["isBase64Encoded"] = False
+    for name in [k for k in headers if k.lower() in ("content-type", "content-length", "content-encoding")]:
+        del headers[name]
 
 
 def _raw(exc: errors.AppError) -> dict[str, Any]:

@@ -47,3 +47,16 @@ def delete(key: str) -> None:
     from khaya.aws import client
 
     client("s3").delete_object(Bucket=_bucket(), Key=key)
+
+
+def delete_prefix(prefix: str) -> int:
+    """Delete every object under ``prefix`` (a user's uploads); → how many were deleted."""
+    from khaya.aws import client
+
+    s3, bucket, deleted = client("s3"), _bucket(), 0
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+        if keys:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+            deleted += len(keys)
+    return deleted

@@ -59,3 +59,14 @@ def normalize_phone(raw: str, *, field: str = "phone") -> str:
     if len(str(number.national_number)) != _full_length(region):
         raise _invalid(field)
     return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+
+
+def region_of(e164: str) -> str | None:
+    """The ISO region of a stored (E.164) number: ``"+27821234567"`` → ``"ZA"``; ``None`` if unknown."""
+    import phonenumbers
+
+    try:
+        region = phonenumbers.region_code_for_number(phonenumbers.parse(e164, None))
+    except phonenumbers.NumberParseException:
+        return None
+    return str(region) if region and region != "ZZ" else None

@@ -1,1 +1,1 @@
-from tests.support.moto_server import moto_server  # noqa: F401  (fixture)
+from tests.support.dynamodb_local import dynamodb_engine, dynamodb_local  # noqa: F401  (fixtures)

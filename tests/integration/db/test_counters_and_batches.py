@@ -1,4 +1,4 @@
-"""Counters (incl. a real race against moto's threaded server), batch reads, call counting."""
+"""Counters (incl. a real race on DynamoDB Local), batch reads, call counting."""
 
 from __future__ import annotations
 
@@ -51,8 +51,8 @@ def test_increment_by_more_than_what_is_left_is_refused_whole() -> None:
     assert db.increment(*key, "count", by=1, limit=5) == 5
 
 
-@pytest.mark.moto_server
-def test_increment_with_a_limit_never_exceeds_it_under_concurrency(moto_server: str) -> None:
+@pytest.mark.dynamodb_local
+def test_increment_with_a_limit_never_exceeds_it_under_concurrency(dynamodb_local: str) -> None:
     # Given 12 threads each trying 5 times to take a slot in a window of 10
     key = keys.rate_limit("race", "k", 1)
     db.get(*key)  # create the shared client before the threads start

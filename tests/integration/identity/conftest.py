@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.support.dynamodb_local import dynamodb_engine, dynamodb_local  # noqa: F401  (fixtures)
 from tests.support.identity import FakeSender
-from tests.support.moto_server import moto_server  # noqa: F401  (atomic per request, like DynamoDB)
 
 
 @pytest.fixture(autouse=True)
@@ -39,9 +39,3 @@ def sender() -> Iterator[FakeSender]:
     use_sender(fake)
     yield fake
     use_sender(None)
-
-
-@pytest.fixture
-def atomic_moto(moto_server: str) -> str:  # noqa: F811
-    """The shared moto server (DynamoDB and Secrets Manager), atomic per request."""
-    return moto_server

@@ -43,7 +43,7 @@ def test_access_tokens_live_at_most_15_minutes(aws, call_route):
     claims = jwt.decode(user["tokens"]["accessToken"], options={"verify_signature": False})
     assert claims["exp"] - claims["iat"] <= 900
     assert jwt.get_unverified_header(user["tokens"]["accessToken"])["alg"] == "ES256"
-    assert {"iss", "aud", "sub", "role", "jti", "exp", "tv"} <= set(claims)
+    assert {"iss", "aud", "sub", "role", "jti", "exp", "tv", "sid"} <= set(claims)
 
 
 def _forge(kind: str, user) -> str:
@@ -83,6 +83,10 @@ def _forge(kind: str, user) -> str:
         return jwt.encode(_claims(user, iat=int(time.time()) + 3600), pem, algorithm="ES256", headers={"kid": kid})
     if kind == "future_nbf":
         return jwt.encode(_claims(user, nbf=int(time.time()) + 3600), pem, algorithm="ES256", headers={"kid": kid})
+    if kind == "no_session":
+        return jwt.encode(_claims(user, sid=None), pem, algorithm="ES256", headers={"kid": kid})
+    if kind == "unknown_session":
+        return jwt.encode(_claims(user, sid="f" * 32), pem, algorithm="ES256", headers={"kid": kid})
     if kind == "tv_not_int":
         return jwt.encode(_claims(user, tv=True), pem, algorithm="ES256", headers={"kid": kid})
     if kind == "unknown_kid":
@@ -127,6 +131,8 @@ def _forge(kind: str, user) -> str:
         "future_iat",
         "future_nbf",
         "tv_not_int",
+        "no_session",
+        "unknown_session",
         "unknown_kid",
         "crit_header",
         "extra_segment",
@@ -170,6 +176,60 @@ def test_suspension_and_erasure_stop_tokens(aws, call_route):
     # Then neither token passes
     assert _authorize(a["tokens"]["accessToken"]) == {"isAuthorized": False}
     assert _authorize(b["tokens"]["accessToken"]) == {"isAuthorized": False}
+
+
+@pytest.fixture
+def no_cache(monkeypatch):
+    """The local stage's setting: nothing cached in front of the user and session state."""
+    from khaya.config import reset_settings
+
+    monkeypatch.setenv("AUTHORIZER_USER_CACHE_SECONDS", "0")
+    reset_settings()
+
+
+def test_logout_stops_the_sessions_access_token_and_no_other(aws, call_route, no_cache):
+    from tests.support.identity import latest_code
+
+    user = signup_and_login_in_process(call_route, "client")
+    # Given a second session of the same user (another device)
+    call_route("POST", "/v1/auth/otp", body={"phone": user["phone"], "purpose": "login"})
+    second = call_route(
+        "POST", "/v1/auth/verify", body={"phone": user["phone"], "code": latest_code(user["phone"]), "purpose": "login"}
+    ).json
+    assert _authorize(user["tokens"]["accessToken"])["isAuthorized"]
+    # When the first session logs out
+    res = call_route("POST", "/v1/auth/logout", body={"refreshToken": user["tokens"]["refreshToken"]})
+    assert res.status == 204
+    # Then its access token is denied at once, while the other session's still passes
+    assert _authorize(user["tokens"]["accessToken"]) == {"isAuthorized": False}
+    assert _authorize(second["accessToken"])["isAuthorized"]
+
+
+def test_a_reused_refresh_token_stops_the_familys_access_tokens(aws, call_route, no_cache):
+    user = signup_and_login_in_process(call_route, "client")
+    first = user["tokens"]["refreshToken"]
+    newest = call_route("POST", "/v1/auth/refresh", body={"refreshToken": first}).json
+    assert _authorize(newest["accessToken"])["isAuthorized"]
+    # When the used refresh token is presented again (a stolen copy)
+    assert call_route("POST", "/v1/auth/refresh", body={"refreshToken": first}).status == 401
+    # Then every access token of that family stops, the newest too
+    assert _authorize(newest["accessToken"]) == {"isAuthorized": False}
+    assert _authorize(user["tokens"]["accessToken"]) == {"isAuthorized": False}
+
+
+def test_a_revocation_shows_within_the_cache_window(aws, call_route, monkeypatch):
+    from khaya.config import reset_settings
+    from khaya.identity import authorizer
+
+    monkeypatch.setenv("AUTHORIZER_USER_CACHE_SECONDS", "15")
+    reset_settings()
+    user = signup_and_login_in_process(call_route, "client")
+    assert _authorize(user["tokens"]["accessToken"])["isAuthorized"]
+    call_route("POST", "/v1/auth/logout", body={"refreshToken": user["tokens"]["refreshToken"]})
+    # Within the window the cached answer may stand; once it has passed, the logout shows
+    real = time.monotonic
+    monkeypatch.setattr(authorizer.time, "monotonic", lambda: real() + 16)
+    assert _authorize(user["tokens"]["accessToken"]) == {"isAuthorized": False}
 
 
 def test_the_user_cache_expires(aws, call_route, monkeypatch):
@@ -231,7 +291,7 @@ def test_a_table_outage_denies_instead_of_failing(aws, call_route, monkeypatch):
 
     user = signup_and_login_in_process(call_route, "client")
 
-    def down(_user_id):
+    def down(_user_id, _session_id):
         raise ConnectionError("table unreachable")
 
     monkeypatch.setattr(authorizer, "_user_state", down)

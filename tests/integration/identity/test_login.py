@@ -118,8 +118,8 @@ def test_bad_login_bodies_are_400_and_count_nothing(aws, call_route, body):
     assert table_items() == before
 
 
-@pytest.mark.moto_server
-def test_20_concurrent_wrong_passwords_get_at_most_10_checks(atomic_moto):
+@pytest.mark.dynamodb_local
+def test_20_concurrent_wrong_passwords_get_at_most_10_checks(dynamodb_local):
     from concurrent.futures import ThreadPoolExecutor
 
     from khaya.identity import accounts
@@ -127,7 +127,7 @@ def test_20_concurrent_wrong_passwords_get_at_most_10_checks(atomic_moto):
     from local.events import LambdaContext, http_event
     from local.loader import load_handler
 
-    # Given an account with a password, against moto's server
+    # Given an account with a password, against DynamoDB Local
     phone = random_phone()
     accounts.create_user(phone, "Mpho", "client", status="active", password=PASSWORD)
     fn = next(f for f in functions() if f.logical_id == "LoginFunction")

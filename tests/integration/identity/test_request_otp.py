@@ -1,4 +1,5 @@
-"""POST /v1/auth/otp: resend gate, send limits, enumeration, WhatsApp → SMS fallback, 503."""
+"""POST /v1/auth/otp: resend gate, send limits, enumeration (answer and work), WhatsApp → SMS
+fallback, delivery failures."""
 
 import time
 
@@ -7,7 +8,8 @@ import pytest
 from khaya import db
 from khaya.identity import keys
 from tests.integration.identity.helpers import otp_item
-from tests.support.identity import random_phone, signup_and_login_in_process
+from tests.support.ddb_calls import count_calls
+from tests.support.identity import random_phone, send_queued_codes, signup_and_login_in_process
 
 
 def _age_code(phone: str, purpose: str, seconds: int = 61) -> None:
@@ -25,6 +27,7 @@ def test_a_resend_within_60_seconds_is_a_429_with_retry_after(aws, call_route, s
     assert again.status == 429
     assert again.json["error"]["code"] == "resend_too_soon"
     assert 1 <= int(again.headers["retry-after"]) <= 60
+    send_queued_codes()
     assert len([m for m in sender.sent if m["to"] == user["phone"]]) == 2  # signup + one login code
     # And after 60 s a resend works and replaces the code
     _age_code(user["phone"], "login")
@@ -87,8 +90,37 @@ def test_known_and_unknown_phones_get_the_same_answer(aws, call_route, sender, p
     b3 = call_route("POST", "/v1/auth/otp", body={"phone": b3_phone, "purpose": purpose})
     assert (a2.status, a2.json["error"]["code"]) == (b3.status, b3.json["error"]["code"]) == (429, "resend_too_soon")
     assert b2.status == 202
-    # But only the account holder actually received a code
+    # But only the account holder actually received a code, once the queued sends went out
+    assert sender.sent == []
+    send_queued_codes()
     assert {m["to"] for m in sender.sent} == {known["phone"]}
+
+
+@pytest.mark.parametrize("purpose", ["login", "reset", "signup"])
+def test_the_request_does_the_same_work_for_known_and_unknown_phones(aws, call_route, sender, purpose):
+    known = signup_and_login_in_process(call_route, "client")
+    pending = random_phone()
+    assert call_route("POST", "/v1/auth/signup", body={"phone": pending, "name": "P", "role": "client"}).status == 201
+    call_route("POST", "/v1/auth/otp", body={"phone": random_phone(), "purpose": purpose})  # warm caches
+    # Given a number that gets a code for this purpose and one that does not
+    holder = pending if purpose == "signup" else known["phone"]
+    if purpose == "signup":
+        db.update(*keys.otp(pending, "signup"), set={"sentAt": int(time.time()) - 61})
+    before = len(sender.sent)
+    work = {}
+    for name, phone in (("holder", holder), ("stranger", random_phone())):
+        # When each asks for a code
+        with count_calls() as calls:
+            res = call_route("POST", "/v1/auth/otp", body={"phone": phone, "purpose": purpose})
+        assert res.status == 202, res
+        work[name] = (res.json, list(calls.ops))
+    # Then the answer and the DynamoDB work of the request are the same (so is its time), and
+    # nothing went out during the request
+    assert work["holder"] == work["stranger"]
+    assert len(sender.sent) == before
+    # And the code reaches only the number that should get one, right after
+    send_queued_codes()
+    assert [m["to"] for m in sender.sent[before:]] == [holder]
 
 
 @pytest.mark.parametrize("error", ["63003", "63016", "63024", "unreachable"])
@@ -109,19 +141,41 @@ def test_whatsapp_failure_sends_the_code_by_sms(aws, call_route, sender, error):
     assert ok.status == 200, ok
 
 
-def test_both_channels_failing_is_a_503_and_leaves_no_usable_code(aws, call_route, sender):
+def test_a_code_no_channel_takes_leaves_no_usable_code_and_can_be_asked_again_at_once(aws, call_route, sender):
     user = signup_and_login_in_process(call_route, "client")
     sender.whatsapp_error, sender.sms_error = "63003", "unreachable"
-    # When a login code cannot go out on any channel
+    # When a login code is asked for and cannot go out on any channel
     res = call_route("POST", "/v1/auth/otp", body={"phone": user["phone"], "purpose": "login"})
-    # Then 503, and no code is stored that anybody could guess
-    assert res.status == 503, res
-    assert res.json["error"]["code"] == "delivery_unavailable"
-    assert "retry-after" in res.headers
+    assert res.status == 202, res
+    send_queued_codes()
+    assert sender.attempts[-2:] == ["whatsapp", "sms"]
+    # Then no code is stored that anybody could guess
     assert otp_item(user["phone"], "login") is None
-    # And once Twilio is back the person can ask again straight away
+    # And once Twilio is back the person can ask again straight away (no 60 s wait) and gets one
     sender.whatsapp_error = sender.sms_error = None
     assert call_route("POST", "/v1/auth/otp", body={"phone": user["phone"], "purpose": "login"}).status == 202
+    code = sender.last_code(user["phone"])
+    ok = call_route("POST", "/v1/auth/verify", body={"phone": user["phone"], "code": code, "purpose": "login"})
+    assert ok.status == 200, ok
+
+
+def test_a_queued_code_is_sent_once_even_when_the_stream_delivers_it_twice(aws, call_route, sender):
+    from tests.support.market_stream import StreamPump
+
+    user = signup_and_login_in_process(call_route, "client")
+    pump = StreamPump("SendOtpFunction")
+    pump.records()  # start after the signup
+    assert call_route("POST", "/v1/auth/otp", body={"phone": user["phone"], "purpose": "login"}).status == 202
+    records = pump.records()
+    before = len(sender.sent)
+    # When the same stream records arrive twice (a retried batch)
+    assert pump.send(records) == {"batchItemFailures": []}
+    assert pump.send(records) == {"batchItemFailures": []}
+    # Then one message went out, and its code works
+    assert len(sender.sent) == before + 1
+    code = sender.sent[-1]["variables"]["1"]
+    ok = call_route("POST", "/v1/auth/verify", body={"phone": user["phone"], "code": code, "purpose": "login"})
+    assert ok.status == 200, ok
 
 
 def test_signup_with_both_channels_down_is_503_and_can_simply_be_retried(aws, call_route, sender):

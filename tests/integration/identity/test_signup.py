@@ -33,31 +33,100 @@ def test_a_taken_phone_is_a_409(aws, call_route):
     assert res.json["error"]["code"] == "phone_taken"
 
 
-def test_a_pending_signup_holds_the_number_but_a_lapsed_one_does_not(aws, call_route, monkeypatch):
-    from khaya.config import reset_settings
+ATTACKER_PASSWORD = "the attacker's password"
 
-    phone = random_phone()
-    # Given a signup that was never verified and whose pending time has passed
-    monkeypatch.setenv("SIGNUP_PENDING_SECONDS", "-1")
-    reset_settings()
-    first = call_route("POST", "/v1/auth/signup", body={"phone": phone, "name": "Squatter", "role": "client"})
-    assert first.status == 201
-    monkeypatch.setenv("SIGNUP_PENDING_SECONDS", "3600")
-    reset_settings()
-    # When the real owner signs up (after the resend gate)
+
+def _after_resend_gate(phone: str, purpose: str = "signup") -> None:
+    """Move the phone's last code request 61 s into the past (the resend gate)."""
     import time
 
     from khaya import db
     from khaya.identity import keys
 
-    db.update(*keys.otp(phone, "signup"), set={"sentAt": int(time.time()) - 61})
-    second = call_route("POST", "/v1/auth/signup", body={"phone": phone, "name": "Owner", "role": "client"})
-    # Then the number is theirs, and a third signup while theirs is pending is refused
-    assert second.status == 201, second
-    assert user_by_phone(phone)["name"] == "Owner"
-    db.update(*keys.otp(phone, "signup"), set={"sentAt": int(time.time()) - 61})
-    third = call_route("POST", "/v1/auth/signup", body={"phone": phone, "name": "Squatter", "role": "client"})
-    assert third.status == 409
+    db.update(*keys.otp(phone, purpose), set={"sentAt": int(time.time()) - 61})
+
+
+def _login(call_route, phone, password):
+    return call_route("POST", "/v1/auth/login", body={"phone": phone, "password": password})
+
+
+def test_a_signup_with_someone_elses_phone_is_replaced_when_the_owner_signs_up(aws, call_route, sender):
+    phone = random_phone()
+    referrer = signup_and_login_in_process(call_route, "worker")
+    # Given an attacker who signed up with the victim's phone, its own password and a referral code
+    squat = call_route(
+        "POST",
+        "/v1/auth/signup",
+        body={
+            "phone": phone,
+            "name": "Attacker",
+            "role": "client",
+            "password": ATTACKER_PASSWORD,
+            "referralCode": referrer["user"]["referralCode"],
+        },
+    )
+    assert squat.status == 201, squat
+    squat_code = user_by_phone(phone)["referralCode"]
+    # When the phone's owner signs up (after the resend gate) and verifies the code it received
+    _after_resend_gate(phone)
+    owner = call_route("POST", "/v1/auth/signup", body={"phone": phone, "name": "Owner", "role": "worker"})
+    assert owner.status == 201, owner
+    verified = call_route(
+        "POST", "/v1/auth/verify", body={"phone": phone, "code": sender.last_code(phone), "purpose": "signup"}
+    )
+    assert verified.status == 200, verified
+    # Then the account is the owner's: its name and role, nothing of the attacker's signup
+    me = call_route("GET", "/v1/me", caller={"userId": verified.json["user"]["userId"], "role": "worker"})
+    assert (me.json["name"], me.json["role"], me.json["userId"]) == ("Owner", "worker", owner.json["userId"])
+    assert "referredBy" not in user_by_phone(phone)
+    # And the attacker's password does not open it
+    assert _login(call_route, phone, ATTACKER_PASSWORD).status == 401
+    # And the attacker's referral code is gone with its signup
+    other = call_route(
+        "POST",
+        "/v1/auth/signup",
+        body={"phone": random_phone(), "name": "N", "role": "client", "referralCode": squat_code},
+    )
+    assert other.status == 400 and other.json["error"]["details"][0]["field"] == "referralCode"
+
+
+def test_a_code_asked_through_otp_activates_the_signup_without_its_password(aws, call_route, sender):
+    phone = random_phone()
+    # Given an attacker's signup with the victim's phone and the attacker's password
+    body = {"phone": phone, "name": "Attacker", "role": "client", "password": ATTACKER_PASSWORD}
+    assert call_route("POST", "/v1/auth/signup", body=body).status == 201
+    # When the owner asks for a signup code later and verifies it
+    _after_resend_gate(phone)
+    assert call_route("POST", "/v1/auth/otp", body={"phone": phone, "purpose": "signup"}).status == 202
+    code = sender.last_code(phone)
+    verified = call_route("POST", "/v1/auth/verify", body={"phone": phone, "code": code, "purpose": "signup"})
+    # Then the owner is signed in, and the attacker's password does not open the account
+    assert verified.status == 200, verified
+    assert _login(call_route, phone, ATTACKER_PASSWORD).status == 401
+
+
+def test_a_password_given_at_signup_works_when_that_signups_code_is_verified(aws, call_route, sender):
+    phone = random_phone()
+    body = {"phone": phone, "name": "Naledi", "role": "client", "password": "naledi's own password"}
+    assert call_route("POST", "/v1/auth/signup", body=body).status == 201
+    code = sender.last_code(phone)
+    assert call_route("POST", "/v1/auth/verify", body={"phone": phone, "code": code, "purpose": "signup"}).status == 200
+    assert _login(call_route, phone, "naledi's own password").status == 200
+
+
+def test_refused_signups_spend_nothing_of_the_owners_send_budget(aws, call_route, sender):
+    # Given an active account
+    owner = signup_and_login_in_process(call_route, "client")
+    # When someone tries to sign up with its number five times (no authentication needed)
+    for _ in range(5):
+        res = call_route("POST", "/v1/auth/signup", body={"phone": owner["phone"], "name": "X", "role": "client"})
+        assert res.status == 409, res
+    # Then the owner can still ask for a login code, and gets it
+    res = call_route("POST", "/v1/auth/otp", body={"phone": owner["phone"], "purpose": "login"})
+    assert res.status == 202, res
+    code = sender.last_code(owner["phone"])
+    ok = call_route("POST", "/v1/auth/verify", body={"phone": owner["phone"], "code": code, "purpose": "login"})
+    assert ok.status == 200, ok
 
 
 def test_the_referral_code_is_stored_on_the_new_user(aws, call_route):

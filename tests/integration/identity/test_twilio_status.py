@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 from twilio.request_validator import RequestValidator
 
 from tests.integration.identity.helpers import otp_item, table_items
-from tests.support.identity import random_phone, signup_and_login_in_process
+from tests.support.identity import random_phone, send_queued_codes, signup_and_login_in_process
 
 URL = "https://api.khaya.test/v1/webhooks/twilio/status"
 
@@ -33,6 +33,7 @@ def _signed(params, url=URL):
 def _whatsapp_login_code(call_route, sender):
     user = signup_and_login_in_process(call_route, "client")
     call_route("POST", "/v1/auth/otp", body={"phone": user["phone"], "purpose": "login"})
+    send_queued_codes()
     sid = sender.sent[-1]["sid"]
     assert sender.sent[-1]["channel"] == "whatsapp"
     return user, sid, sender.last_code(user["phone"])

@@ -103,12 +103,12 @@ def test_a_malformed_code_is_400_and_spends_no_attempt(aws, call_route, sender, 
     assert otp_item(user["phone"], "login")["attempts"] == 0
 
 
-@pytest.mark.moto_server
-def test_20_concurrent_wrong_guesses_never_get_more_than_5_attempts(atomic_moto):
+@pytest.mark.dynamodb_local
+def test_20_concurrent_wrong_guesses_never_get_more_than_5_attempts(dynamodb_local):
     from khaya.identity import accounts
     from khaya.messaging import use_sender
 
-    # Given a user with a fresh login code, against moto's server (real concurrent HTTP calls)
+    # Given a user with a fresh login code, against DynamoDB Local (real concurrent HTTP calls)
     fake = FakeSender()
     use_sender(fake)
     phone = random_phone()

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.moto_server import moto_server  # noqa: F401  (fixture)
+from tests.support.dynamodb_local import dynamodb_engine, dynamodb_local  # noqa: F401  (fixtures)
 
 CLIENT = {"userId": "01CLIENTAAAAAAAAAAAAAAAAAA", "role": "client"}
 CLIENT2 = {"userId": "01CLIENTBBBBBBBBBBBBBBBBBB", "role": "client"}
@@ -36,6 +36,19 @@ def bid_body(amount: int = 75000, **overrides: Any) -> dict[str, Any]:
         "etaDays": 1,
         **overrides,
     }
+
+
+def profile_body(**overrides: Any) -> dict[str, Any]:
+    """A worker profile (PUT /v1/me/worker-profile)."""
+    body = {
+        "skills": ["leaks"],
+        "categories": ["plumbing"],
+        "city": "Durban",
+        "bio": "Licensed plumber, 12 years.",
+        "hourlyRate": {"amount": 35000, "currency": "ZAR"},
+    }
+    body.update(overrides)
+    return body
 
 
 class Market:

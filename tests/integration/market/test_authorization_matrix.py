@@ -46,6 +46,7 @@ MATRIX: dict[tuple[str, str], tuple[Any, list[tuple[dict[str, str], set[int]]]]]
         {"contentType": "image/png"},
         [(CLIENT2, {403, 404}), (WORKER2, {403, 404})],
     ),
+    ("POST", "/v1/conversations/{id}/summary"): (None, [(CLIENT2, {403, 404}), (WORKER2, {403, 404})]),
     ("POST", "/v1/me/notifications/{id}/read"): (None, [(CLIENT2, {404}), (WORKER, {404})]),
 }
 
@@ -123,14 +124,22 @@ def test_intruders_get_403_or_404_see_nothing_and_change_nothing(market, world, 
 
 def test_routes_without_a_caller_are_401():
     """The authorizer stops anonymous calls at the gateway; a handler reached without one still refuses."""
+    import json
+
+    from khaya.routes import openapi_text
     from local.events import LambdaContext, http_event
     from local.loader import load_handler
 
+    operations = json.loads(openapi_text())["paths"]
     for fn in functions():
         if fn.domain in DOMAINS and fn.routes:
             route = fn.routes[0]
             path = route.path.replace("{id}", "X").replace("{itemId}", "X")
-            event = http_event(route.method, path, route_path=route.path, body={} if route.method != "GET" else None)
+            # A well-formed request: its required query parameters are there (search's q)
+            params = operations[route.path][route.method.lower()].get("parameters", [])
+            query = "&".join(f"{p['name']}=x" for p in params if p["in"] == "query" and p.get("required"))
+            body = {} if route.method != "GET" else None
+            event = http_event(route.method, path, route_path=route.path, query=query, body=body)
             res = load_handler(fn)(event, LambdaContext(fn.logical_id))
             # (a route with a body may refuse the empty body first; none ever answers with data)
             assert res["statusCode"] == 401 if route.method == "GET" else res["statusCode"] in (400, 401), res

@@ -168,3 +168,16 @@ def test_malformed_bid_ids_are_404s(market):
         assert market.call("GET", f"/v1/bids/{bad}", caller=CLIENT).status == 404
     res = market.call("POST", "/v1/jobs", body=job_body(), caller=CLIENT)
     assert market.call("POST", f"/v1/jobs/{res.json['id']}/bids", body={"amount": 5}, caller=WORKER).status == 400
+
+
+def test_the_owner_pages_through_many_bids_with_a_cursor(market):
+    # Given a job with three bids
+    job = market.post_job()
+    placed = {market.placed(job["id"], w)["id"] for w in (WORKER, WORKER2, WORKER3)}
+    # When its owner lists them two at a time
+    first = market.call("GET", f"/v1/jobs/{job['id']}/bids", caller=CLIENT, query="limit=2")
+    assert first.status == 200 and len(first.json["items"]) == 2 and first.json["nextCursor"]
+    rest = market.call("GET", f"/v1/jobs/{job['id']}/bids", caller=CLIENT, query=f"cursor={first.json['nextCursor']}")
+    # Then the second page holds the last one, and no page repeats a bid
+    assert rest.status == 200 and rest.json["nextCursor"] is None
+    assert {b["id"] for b in first.json["items"] + rest.json["items"]} == placed

@@ -172,3 +172,37 @@ def test_an_unknown_job_is_a_404(market):
     for method, path in (("GET", "/v1/jobs/NOPE"), ("POST", "/v1/jobs/NOPE/cancel")):
         res = market.call(method, path, caller=CLIENT)
         assert res.status == 404 and res.json["error"]["code"] == "job_not_found"
+
+
+WINNER_FIELDS = ("workerId", "acceptedAmount", "acceptedBidId")
+
+
+def test_who_won_and_at_what_price_is_shown_only_to_the_owner_the_winner_and_admins(market):
+    from tests.integration.market.conftest import ADMIN, CLIENT2, WORKER2
+
+    job = market.post_job()
+    winning = market.placed(job["id"], WORKER, 70000)
+    market.placed(job["id"], WORKER2, 65000)
+    assert market.call("POST", f"/v1/bids/{winning['id']}/accept", caller=CLIENT).status == 200
+    # The owner, the winning worker and an admin see who won and at what price
+    for who in (CLIENT, WORKER, ADMIN):
+        seen = market.job(job["id"], who)
+        assert (seen["workerId"], seen["acceptedAmount"]["amount"], seen["acceptedBidId"]) == (
+            WORKER["userId"],
+            70000,
+            winning["id"],
+        ), who
+    # Anyone else (the losing bidder, another client) sees an assigned job, not who won it or for how much
+    for who in (WORKER2, CLIENT2):
+        seen = market.job(job["id"], who)
+        assert seen["status"] == "assigned"
+        assert [seen.get(f) for f in WINNER_FIELDS] == [None, None, None], who
+        listed = market.call("GET", "/v1/jobs", caller=who, query="status=assigned")
+        assert listed.status == 200 and [j["id"] for j in listed.json["items"]] == [job["id"]]
+        assert [j.get(f) for j in listed.json["items"] for f in WINNER_FIELDS] == [None, None, None]
+        assert winning["id"] not in listed.text and WORKER["userId"] not in listed.text
+    # And the losing bidder finds no trace of the winning bid
+    assert market.call("GET", f"/v1/bids/{winning['id']}", caller=WORKER2).status == 404
+    assert [b["id"] for b in market.call("GET", f"/v1/jobs/{job['id']}/bids", caller=WORKER2).json["items"]] == [
+        f"{job['id']}.{WORKER2['userId']}"
+    ]

@@ -137,6 +137,36 @@ def test_bids_beyond_the_accept_transaction_are_rejected_from_the_stream(market,
         assert kinds(market, w) == ["bid_rejected"]
 
 
+def test_more_bids_than_one_page_beyond_the_accept_are_all_rejected_from_the_stream(market, pump, texts, monkeypatch):
+    from khaya.market import jobs
+
+    # Given the accept transaction may close only 1 other bid, and a job with 28 bids
+    monkeypatch.setattr(jobs, "IN_TX_BID_CLOSES", 1)
+    job = market.post_job()
+    workers = [{"userId": f"01WORKER{i:018d}", "role": "worker"} for i in range(28)]
+    placed = [market.placed(job["id"], w) for w in workers]
+    # When one is accepted (26 stay pending, more than the consumer reads in one page)
+    assert market.call("POST", f"/v1/bids/{placed[0]['id']}/accept", caller=CLIENT).status == 200
+    pump.deliver()
+    # Then every other bid is rejected
+    statuses = [market.bid_of(b["id"])["status"] for b in placed]
+    assert statuses == ["accepted"] + ["rejected"] * 27
+
+
+def test_read_all_marks_more_than_a_page_of_notifications_read(market):
+    from khaya.market.notifications import notify
+
+    # Given 120 unread notifications (more than one page of the unread index)
+    for i in range(120):
+        notify(
+            CLIENT["userId"], "bid_received", title="New bid", body="b", data={}, source=f"s{i}", at_ms=1_700_000 + i
+        )
+    # When the client marks all read
+    assert market.call("POST", "/v1/me/notifications/read-all", caller=CLIENT).status == 204
+    # Then none is left unread
+    assert kinds(market, CLIENT, "unread=true") == []
+
+
 def test_unread_filter_read_one_and_read_all(market, pump, texts):
     jobs = [market.post_job()["id"] for _ in range(3)]
     for j in jobs:

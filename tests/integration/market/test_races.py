@@ -1,4 +1,4 @@
-"""Races over moto's server (real sockets, one thread per "Lambda container")."""
+"""Races on DynamoDB Local, AWS's own engine (real sockets, one thread per "Lambda container")."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from local.events import LambdaContext, http_event, match_path
 from local.loader import load_handler
 from tests.integration.market.conftest import CLIENT, bid_body, job_body
 
-pytestmark = pytest.mark.moto_server
+pytestmark = pytest.mark.dynamodb_local
 
 
 def invoke(method: str, path: str, who: dict[str, str], body: Any = None, instance: int = 0) -> tuple[int, Any]:
@@ -47,7 +47,7 @@ def race(calls: list[tuple[str, str, dict[str, str], Any]]) -> list[tuple[int, A
     return [r for r in results if r is not None]
 
 
-def test_twenty_concurrent_accepts_of_different_bids_exactly_one_wins(moto_server):
+def test_twenty_concurrent_accepts_of_different_bids_exactly_one_wins(dynamodb_local):
     # Given a job with 20 bids from 20 workers
     status, job = invoke("POST", "/v1/jobs", CLIENT, job_body())
     assert status == 201
@@ -73,7 +73,7 @@ def test_twenty_concurrent_accepts_of_different_bids_exactly_one_wins(moto_serve
     assert states == ["accepted"] + ["rejected"] * 19
 
 
-def test_ten_concurrent_job_posts_by_a_free_client_exactly_three_succeed(moto_server):
+def test_ten_concurrent_job_posts_by_a_free_client_exactly_three_succeed(dynamodb_local):
     # Given a free client with no open job / When it posts 10 jobs at the same moment
     results = race([("POST", "/v1/jobs", CLIENT, job_body(title=f"Job number {i}")) for i in range(10)])
     # Then exactly 3 are created; the others are 422 plan_limit_reached
@@ -85,7 +85,7 @@ def test_ten_concurrent_job_posts_by_a_free_client_exactly_three_succeed(moto_se
     assert sorted(j["id"] for j in mine["items"]) == sorted(body["id"] for s, body in results if s == 201)
 
 
-def test_concurrent_bids_of_one_worker_on_one_job_leave_one_bid_and_one_slot_used(moto_server):
+def test_concurrent_bids_of_one_worker_on_one_job_leave_one_bid_and_one_slot_used(dynamodb_local):
     _, job = invoke("POST", "/v1/jobs", CLIENT, job_body())
     worker = {"userId": "01WORKERRACE00000000000000", "role": "worker"}
     results = race([("POST", f"/v1/jobs/{job['id']}/bids", worker, bid_body(70000 + i)) for i in range(8)])

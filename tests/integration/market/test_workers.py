@@ -88,6 +88,19 @@ def test_an_uploaded_image_shows_on_the_profile_and_its_owner_alone_deletes_it(m
     assert market.call("DELETE", f"/v1/me/portfolio/{item['itemId']}", caller=WORKER).status == 404
 
 
+def test_a_worker_with_portfolio_images_can_still_change_its_profile(market):
+    # Given a worker with a profile and one portfolio image
+    assert market.call("PUT", "/v1/me/worker-profile", body=PROFILE, caller=WORKER).status == 200
+    item = market.call("POST", "/v1/me/portfolio", body={"contentType": "image/png"}, caller=WORKER).json
+    # When it changes its bio
+    res = market.call("PUT", "/v1/me/worker-profile", body={**PROFILE, "bio": "Now also tiling."}, caller=WORKER)
+    # Then the change is saved and answered with the profile, image included
+    assert res.status == 200, res
+    assert res.json["bio"] == "Now also tiling."
+    assert [p["itemId"] for p in res.json["portfolio"]] == [item["itemId"]]
+    assert res.json["portfolio"][0]["url"].startswith("http")
+
+
 def test_the_media_bucket_is_private_encrypted_and_cleans_abandoned_uploads():
     from local.cfn import load_template
 

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from tests.integration.market.conftest import ADMIN, CLIENT, CLIENT2, WORKER, WORKER2, Market, bid_body, job_body
+from tests.support.dynamodb_local import dynamodb_engine, dynamodb_local  # noqa: F401  (fixtures: the race tests' engine)
 from tests.support.market_stream import StreamPump
-from tests.support.moto_server import moto_server  # noqa: F401  (fixture: the race tests' server)
 from tests.support.payments import FakeProviders, paystack_charge, paystack_webhook, stripe_session, stripe_webhook
 
 __all__ = ["ADMIN", "CLIENT", "CLIENT2", "WORKER", "WORKER2", "Flow"]

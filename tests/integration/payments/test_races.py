@@ -1,4 +1,4 @@
-"""Real races over moto's server: threads, one per "Lambda container", started at one barrier."""
+"""Real races on DynamoDB Local, AWS's own engine: threads, one per "Lambda container", started at one barrier."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from tests.integration.market.conftest import CLIENT, bid_body, job_body
 from tests.support.payments import invoke, paystack_charge, paystack_webhook, race
 
-pytestmark = pytest.mark.moto_server
+pytestmark = pytest.mark.dynamodb_local
 
 
 def assigned_job(client: dict[str, str], worker: dict[str, str], amount: int = 75000) -> tuple[dict[str, Any], str]:
@@ -30,7 +30,7 @@ def funded_job(client: dict[str, str], worker: dict[str, str], amount: int = 750
     return job
 
 
-def test_fifty_concurrent_deliveries_of_one_signed_webhook_credit_once(moto_server):
+def test_fifty_concurrent_deliveries_of_one_signed_webhook_credit_once(dynamodb_local):
     # Given a pending payment and its provider's signed charge.success
     worker = {"userId": "01WORKERRACE0000000000000A", "role": "worker"}
     job, bid_id = assigned_job(CLIENT, worker)
@@ -54,7 +54,7 @@ def test_fifty_concurrent_deliveries_of_one_signed_webhook_credit_once(moto_serv
     assert invoke("GET", f"/v1/jobs/{job['id']}", CLIENT)[1]["status"] == "funded"
 
 
-def test_concurrent_completions_for_one_worker_waive_the_fee_exactly_twice(moto_server):
+def test_concurrent_completions_for_one_worker_waive_the_fee_exactly_twice(dynamodb_local):
     from khaya.payments import ledger
 
     # Given one worker with five funded jobs from five clients
@@ -78,7 +78,7 @@ def test_concurrent_completions_for_one_worker_waive_the_fee_exactly_twice(moto_
     assert db.get(*keys.pay_stats(worker["userId"]), consistent=True)["completedJobs"] == 5
 
 
-def test_concurrent_checkouts_of_one_job_create_one_payment(moto_server, fake_providers):
+def test_concurrent_checkouts_of_one_job_create_one_payment(dynamodb_local, fake_providers):
     worker = {"userId": "01WORKERRACE0000000000000C", "role": "worker"}
     job, _ = assigned_job(CLIENT, worker)
     results = race(
@@ -93,7 +93,7 @@ def test_concurrent_checkouts_of_one_job_create_one_payment(moto_server, fake_pr
     assert len(fake_providers.paystack.called("start_checkout")) == 1
 
 
-def test_concurrent_cancels_of_a_funded_job_start_one_refund(moto_server, fake_providers):
+def test_concurrent_cancels_of_a_funded_job_start_one_refund(dynamodb_local, fake_providers):
     worker = {"userId": "01WORKERRACE0000000000000D", "role": "worker"}
     job = funded_job(CLIENT, worker)
     results = race([lambda i: invoke("POST", f"/v1/jobs/{job['id']}/cancel", CLIENT, instance=i) for _ in range(8)])

@@ -169,6 +169,26 @@ def test_a_signed_but_malformed_body_is_a_400_and_writes_nothing(flow):
     assert res.status == 400
 
 
+@pytest.mark.parametrize("provider", ["paystack", "stripe"])
+@pytest.mark.parametrize(
+    "body",
+    [b"[" * 5000 + b"]" * 5000, b'{"event": "charge.success", "data": {"amount": ' + b"9" * 5000 + b"}}"],
+    ids=["deep nesting", "5000-digit integer"],
+)
+def test_a_signed_body_that_would_crash_the_parser_is_a_400_malformed_json(flow, provider, body):
+    # Given a correctly signed body that Python's own parser raises on (recursion, huge integer)
+    sign = {"paystack": lambda b: {"x-paystack-signature": paystack_sign(b)}, "stripe": _stripe_headers}[provider]
+    # When it is delivered
+    res = flow.webhook(provider, body, {"content-type": "application/json", **sign(body)})
+    # Then it is a clean 400 in the error envelope, not a 500
+    assert res.status == 400, res
+    assert res.json["error"]["code"] == "malformed_json"
+
+
+def _stripe_headers(body: bytes) -> dict[str, str]:
+    return {"stripe-signature": stripe_sign(body)}
+
+
 # ---------------------------------------------------------------- what is checked
 
 

@@ -127,3 +127,16 @@ def test_importing_the_toolkit_loads_neither_boto3_nor_pydantic() -> None:
     env = {**os.environ, "PYTHONPATH": layer}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert out.stdout.strip() == "[]"
+
+
+def test_binary_reads_the_same_from_boto3_and_from_a_lambda_stream_record() -> None:
+    # Given a vector stored as bytes, as boto3 returns it and as a stream record carries it (base64 JSON)
+    raw = bytes(range(8))
+    from_boto3 = {"vector": {"B": raw}, "parts": {"L": [{"B": raw}]}, "set": {"BS": [raw]}}
+    from_stream = {
+        "vector": {"B": "AAECAwQFBgc="},
+        "parts": {"L": [{"B": "AAECAwQFBgc="}]},
+        "set": {"BS": ["AAECAwQFBgc="]},
+    }
+    # Then both read as the same bytes
+    assert from_item(from_stream) == from_item(from_boto3) == {"vector": raw, "parts": [raw], "set": {raw}}

@@ -82,4 +82,16 @@ def test_an_environment_value_that_cannot_resolve_locally_is_left_out_not_fatal(
         },
     }
     env = function_environment(functions(doc), Resolver(doc))
-    assert env == {"STAGE": "local"}
+    assert env == {"F": {"STAGE": "local"}}
+
+
+def test_each_function_gets_only_the_variables_its_own_template_entry_sets() -> None:
+    # Given the template, where only some functions name the media bucket or the signing key
+    doc = load_template()
+    env = function_environment(functions(doc), Resolver(doc))
+    # Then a function sees its own entry's variables and the Globals, never another's
+    assert env["GetWorkerFunction"]["MEDIA_BUCKET"] == "khaya-local-media-123456789012"
+    assert "JWT_PRIVATE_KEY_SECRET_NAME" not in env["GetWorkerFunction"]
+    assert env["VerifyOtpFunction"]["JWT_PRIVATE_KEY_SECRET_NAME"] == "khaya/local/jwt-private-key"
+    assert "MEDIA_BUCKET" not in env["VerifyOtpFunction"] and "MEDIA_BUCKET" not in env["GetHealthFunction"]
+    assert all(e["TABLE_NAME"] == "khaya-local" for e in env.values())

@@ -13,6 +13,9 @@ import pytest
 from local.cfn import functions
 from local.containers import Pools
 from local.streams import StreamPoller, stream_sources
+from tests.support.aws import TEST_ENV
+
+TABLE = TEST_ENV["TABLE_NAME"]
 
 CONSUMER = """
 seen = []          # every record delivered, in order (sequence numbers)
@@ -59,10 +62,12 @@ def consumer_template(folder: Path, batch_size: int, report_failures: bool = Tru
 
 @pytest.fixture
 def consumer(aws: None, tmp_path: Path) -> Any:
-    def build(batch_size: int = 10, report_failures: bool = True) -> tuple[StreamPoller, Any]:
+    def build(
+        batch_size: int = 10, report_failures: bool = True, skip_existing: bool = False
+    ) -> tuple[StreamPoller, Any]:
         fns = functions(consumer_template(tmp_path, batch_size, report_failures))
         pools = Pools(fns)
-        poller = StreamPoller(stream_sources(fns), pools, {"Table": "khaya-test"})
+        poller = StreamPoller(stream_sources(fns), pools, {"Table": TABLE}, skip_existing=skip_existing)
         with pools["ConsumeFunction"].container():
             module = sys.modules["_khaya_fn_ConsumeFunction_0"]
         return poller, module
@@ -73,7 +78,7 @@ def consumer(aws: None, tmp_path: Path) -> Any:
 
 
 def put(pk: str) -> None:
-    boto3.client("dynamodb").put_item(TableName="khaya-test", Item={"pk": {"S": pk}, "sk": {"S": "x"}})
+    boto3.client("dynamodb").put_item(TableName=TABLE, Item={"pk": {"S": pk}, "sk": {"S": "x"}})
 
 
 def test_writes_reach_the_consumer_in_batches_of_the_templates_size(consumer: Any) -> None:
@@ -82,12 +87,12 @@ def test_writes_reach_the_consumer_in_batches_of_the_templates_size(consumer: An
     # When three items are written and then one is deleted
     for pk in ("a", "b", "c"):
         put(pk)
-    boto3.client("dynamodb").delete_item(TableName="khaya-test", Key={"pk": {"S": "a"}, "sk": {"S": "x"}})
+    boto3.client("dynamodb").delete_item(TableName=TABLE, Key={"pk": {"S": "a"}, "sk": {"S": "x"}})
     poller.poll_once()
     # Then every change arrives once, in order, in batches of at most 2, with the stream's ARN
     assert [(e, pk) for e, pk, _ in module.seen] == [("INSERT", "a"), ("INSERT", "b"), ("INSERT", "c"), ("REMOVE", "a")]
     assert module.batches == [2, 2]
-    assert {table for *_, table in module.seen} == {"khaya-test"}
+    assert {table for *_, table in module.seen} == {TABLE}
 
 
 def test_a_reported_item_failure_is_retried_from_that_record(consumer: Any) -> None:
@@ -100,6 +105,19 @@ def test_a_reported_item_failure_is_retried_from_that_record(consumer: Any) -> N
     poller.poll_once()
     # Then the failed record and those after it are delivered again; the one before is not
     assert [pk for _, pk, _ in module.seen] == ["a", "fail-once-b", "c", "fail-once-b", "c"]
+
+
+def test_after_a_seed_the_consumer_starts_with_what_happens_next(consumer: Any) -> None:
+    # Given records already in the stream (the demo data set) and a consumer told to skip them
+    put("seeded-1")
+    put("seeded-2")
+    poller, module = consumer(skip_existing=True)
+    poller.poll_once()
+    # When a new change happens
+    put("fresh")
+    poller.poll_once()
+    # Then only that change is delivered
+    assert [pk for _, pk, _ in module.seen] == ["fresh"]
 
 
 def test_nothing_new_means_no_invocation(consumer: Any) -> None:

@@ -57,7 +57,7 @@ def test_only_token_issuing_functions_can_read_the_private_key():
 
 def test_the_twilio_layer_is_attached_only_where_messages_are_sent():
     with_twilio = {f.logical_id for f in functions() if "TwilioLayer" in f.layers}
-    assert with_twilio == {"SignupFunction", "RequestOtpFunction", "TwilioStatusFunction", "NotifyFunction"}
+    assert with_twilio == {"SignupFunction", "SendOtpFunction", "TwilioStatusFunction", "NotifyFunction"}
     assert "twilio" not in (ROOT / "layers/core/requirements.txt").read_text()
     assert "twilio" in (ROOT / "layers/twilio/requirements.txt").read_text()
 
@@ -69,7 +69,7 @@ def test_table_permissions_are_least_privilege():
         assert "dynamodb:Scan" not in text and '"dynamodb:*"' not in text, lid
     assert re.findall(r"dynamodb:\w+", json.dumps(fns["GetMeFunction"].properties["Policies"])) == ["dynamodb:GetItem"]
     assert re.findall(r"dynamodb:\w+", json.dumps(fns["AuthorizeFunction"].properties["Policies"])) == [
-        "dynamodb:GetItem"
+        "dynamodb:BatchGetItem"
     ]
 
 

@@ -3,12 +3,15 @@
 Going in: str, int, bool, None, bytes, list/tuple, dict, set; ``Decimal`` and ``float``
 (floats become exact decimal strings; never use them for money). Coming out: numbers are
 ``int`` when integral and ``Decimal`` otherwise, binary is ``bytes``, sets stay sets.
+Binary reads the same whether boto3 parsed it (``bytes``) or it comes in a stream record as
+Lambda delivers it (JSON, so ``{"B": "<base64>"}``).
 boto3's ``TypeSerializer``/``TypeDeserializer`` do the wire work; they are imported on
 first use so that importing ``khaya.db`` costs nothing on a cold start.
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
@@ -63,9 +66,22 @@ def to_attr(value: Any) -> dict[str, Any]:
     return dict(ser.serialize(_prepare(value)))
 
 
+def _binary_as_bytes(attr: Mapping[str, Any]) -> Mapping[str, Any]:
+    """Lambda's JSON stream records carry binary as base64 text; boto3 hands out bytes."""
+    if "B" in attr and isinstance(attr["B"], str):
+        return {"B": base64.b64decode(attr["B"])}
+    if "BS" in attr:
+        return {"BS": [base64.b64decode(v) if isinstance(v, str) else v for v in attr["BS"]]}
+    if "M" in attr:
+        return {"M": {k: _binary_as_bytes(v) for k, v in attr["M"].items()}}
+    if "L" in attr:
+        return {"L": [_binary_as_bytes(v) for v in attr["L"]]}
+    return attr
+
+
 def from_attr(attr: Mapping[str, Any]) -> Any:
     _, deser = _codecs()
-    return normalise(deser.deserialize(dict(attr)))
+    return normalise(deser.deserialize(_binary_as_bytes(attr)))
 
 
 def to_item(item: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -400,6 +400,14 @@ def _item_key(item: Mapping[str, Any], index: str | None) -> dict[str, str]:
     return {a: str(item[a]) for a in sorted(attrs)}
 
 
+def _key_condition(ph: _Names, index: str | None, pk_value: str, sk_prefix: str | None) -> str:
+    pk_attr, sk_attr = INDEXES[index]
+    key_cond = f"{ph.name(pk_attr)} = {ph.value(pk_value)}"
+    if sk_prefix is not None:
+        key_cond += f" AND begins_with({ph.name(sk_attr)}, {ph.value(sk_prefix)})"
+    return key_cond
+
+
 def query(
     pk_value: str,
     *,
@@ -432,10 +440,8 @@ def query(
         raise ValueError("a GSI cannot be read consistently")
     pk_attr, sk_attr = INDEXES[index]
     ph = _Names(names, values, "q")
-    key_cond = f"{ph.name(pk_attr)} = {ph.value(pk_value)}"
-    if sk_prefix is not None:
-        key_cond += f" AND begins_with({ph.name(sk_attr)}, {ph.value(sk_prefix)})"
-    elif sk_between is not None:
+    key_cond = _key_condition(ph, index, pk_value, sk_prefix)
+    if sk_between is not None:
         sk_name = ph.name(sk_attr)
         key_cond += f" AND {sk_name} BETWEEN {ph.value(sk_between[0])} AND {ph.value(sk_between[1])}"
     params: dict[str, Any] = {
@@ -478,6 +484,47 @@ def query(
     if last:  # filter rounds exhausted: more may exist
         return Page(items, encode_cursor({k: str(v["S"]) for k, v in last.items()}, scope))
     return Page(items, None)
+
+
+def query_pages(
+    pk_value: str,
+    *,
+    index: str | None = None,
+    sk_prefix: str | None = None,
+    forward: bool = False,
+    projection: list[str] | None = None,
+    max_items: int = 1000,
+) -> Iterator[list[dict[str, Any]]]:
+    """The items of the partition ``pk_value``, one DynamoDB page (up to 1 MB) at a time,
+    newest first unless ``forward``, at most ``max_items`` in all (only ``projection``
+    attributes when given). For bulk reads inside a request, such as a search's candidates:
+    no cursor ever leaves the process, so none is signed."""
+    if index not in INDEXES:
+        raise ValueError(f"unknown index {index!r}")
+    if max_items < 1:
+        raise ValueError("max_items must be positive")
+    ph = _Names(None, None, "q")
+    key_cond = _key_condition(ph, index, pk_value, sk_prefix)
+    params: dict[str, Any] = {"TableName": _table(), "KeyConditionExpression": key_cond, "ScanIndexForward": forward}
+    if index:
+        params["IndexName"] = index
+    if projection:
+        params["ProjectionExpression"] = ", ".join(ph.name(a) for a in dict.fromkeys(projection))
+    params.update(ph.params())
+    left = max_items
+    start: dict[str, Any] | None = None
+    while left > 0:
+        page_params = {**params, "Limit": left}
+        if start:
+            page_params["ExclusiveStartKey"] = start
+        resp = _call("query", **page_params)
+        items = [from_item(raw) or {} for raw in resp.get("Items", [])]
+        left -= len(items)
+        if items:
+            yield items
+        start = resp.get("LastEvaluatedKey")
+        if not start:
+            return
 
 
 # ---------------------------------------------------------------- batch reads
@@ -719,6 +766,7 @@ __all__ = [
     "put",
     "put_new",
     "query",
+    "query_pages",
     "transact",
     "transact_retrying",
     "tx_check",

@@ -2,9 +2,13 @@
 
 The user is ``USER#<id> | PROFILE``; its phone and referral code are unique through
 ``PHONE#<e164> | PHONE`` and ``REFCODE#<code> | REFCODE``, written in the same transaction.
-A signup stays ``pending`` until its code is verified; a pending signup that was never
-verified expires (``SIGNUP_PENDING_SECONDS``, default 1 h) and then no longer holds the
-number, so nobody can squat a phone they cannot receive codes on.
+A signup stays ``pending`` until its code is verified, and a pending signup holds nothing:
+a new signup for the number starts over (the earlier one's user, name, role, password and
+referral code are deleted in the same transaction), so nobody can squat or pre-claim a
+phone they cannot receive codes on. A password given at signup is kept only when the code
+that signup sent is the one verified (``signupId`` on the code); a code asked for later
+through ``POST /v1/auth/otp`` activates the account without it. Unverified signups are
+cleaned up by TTL after ``SIGNUP_PENDING_SECONDS`` (default 1 h) and a day.
 """
 
 from __future__ import annotations
@@ -53,6 +57,26 @@ class _RefcodeTaken(errors.Conflict):
     code = "refcode_taken"
 
 
+def _phone_taken() -> errors.AppError:
+    return errors.Conflict("This phone number already has an account.", code="phone_taken")
+
+
+def _replace_actions(claim: dict[str, Any] | None) -> list[db.TxAction]:
+    """Deleting the never-verified signup that holds ``claim`` (its user and referral code)."""
+    if not claim or claim.get("status") != "pending":
+        return []
+    old_id = str(claim["userId"])
+    old = db.get(*keys.user(old_id), consistent=True)
+    if old is None or old.get("status") != "pending":
+        return []  # already cleaned up by TTL
+    cond, names, values = "#s = :pending AND userId = :u", {"#s": "status"}, {":pending": "pending", ":u": old_id}
+    actions = [db.tx_delete(*keys.user(old_id), condition=cond, names=names, values=values, on_fail=_phone_taken())]
+    if old.get("referralCode"):
+        refcode = keys.refcode(str(old["referralCode"]))
+        actions.append(db.tx_delete(*refcode, condition="userId = :u", values={":u": old_id}, on_fail=_phone_taken()))
+    return actions
+
+
 def create_user(
     phone: str,
     name: str,
@@ -61,16 +85,20 @@ def create_user(
     status: str,
     password: str | None = None,
     referred_by: dict[str, Any] | None = None,
+    replacing: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Write USER + PHONE + REFCODE in one transaction (``phone`` already E.164).
 
-    ``status`` ``pending`` items expire unless verified. Phone taken → 409 ``phone_taken``.
+    ``status`` ``pending`` items expire unless verified. ``replacing``: the phone's claim as
+    read, when it belongs to a never-verified signup, which this one replaces (its items are
+    deleted in the same transaction). Phone taken → 409 ``phone_taken``.
     """
     now = int(time.time())
     pending = status == "pending"
     pending_until = now + _setting_int("SIGNUP_PENDING_SECONDS", 3600)
     expiry = {"ttl": pending_until + 86400} if pending else {}
     password_hash = passwords.hash_password(password) if password else None
+    replaced = _replace_actions(replacing)
     for _ in range(4):
         user_id = new_id()
         code = new_referral_code()
@@ -95,17 +123,21 @@ def create_user(
         phone_item = {**keys.phone(phone).item(), "userId": user_id, "status": status, **expiry}
         if pending:
             phone_item["pendingUntil"] = pending_until
+        if replacing is not None:  # only the never-verified signup read a moment ago may be replaced
+            phone_claim = db.tx_put(
+                phone_item,
+                condition="#s = :pending AND userId = :old",
+                names={"#s": "status"},
+                values={":pending": "pending", ":old": str(replacing["userId"])},
+                on_fail=_phone_taken(),
+            )
+        else:
+            phone_claim = db.tx_put(phone_item, condition="attribute_not_exists(pk)", on_fail=_phone_taken())
         try:
             db.transact(
                 [
-                    db.tx_put(
-                        phone_item,
-                        # free, or held by a signup that was never verified and has lapsed
-                        condition="attribute_not_exists(pk) OR (#s = :pending AND pendingUntil < :now)",
-                        names={"#s": "status"},
-                        values={":pending": "pending", ":now": now},
-                        on_fail=errors.Conflict("This phone number already has an account.", code="phone_taken"),
-                    ),
+                    phone_claim,
+                    *replaced,
                     db.tx_put(user, condition="attribute_not_exists(pk)"),
                     db.tx_put(
                         {**keys.refcode(code).item(), "userId": user_id, "status": status, **expiry},
@@ -149,17 +181,29 @@ def signup(
     if password is not None:
         passwords.check_password_rules(password)
     referred_by = _referrer(referral_code)
-    # Gates first: a signup refused for sending too often writes nothing.
-    otp.check_send_allowed(phone, "signup", source_ip=source_ip)
-    user = create_user(phone, name.strip(), role, status="pending", password=password, referred_by=referred_by)
+    # The caller's own budget first; then a number with an account is refused before anything
+    # of the phone's is spent (refused signups cannot lock its owner out of login codes).
+    otp.check_ip_allowed(source_ip)
+    claim = db.get(*keys.phone(phone), consistent=True)
+    if claim and claim.get("status") != "pending":
+        raise _phone_taken()
+    otp.check_phone_allowed(phone, "signup")
     try:
-        issued = otp.issue_code(phone, "signup", source_ip=source_ip, gates_checked=True)
+        user = create_user(
+            phone, name.strip(), role, status="pending", password=password, referred_by=referred_by, replacing=claim
+        )
+    except errors.Conflict:
+        otp.give_back_phone_send(phone)  # the number was claimed meanwhile: nothing was sent
+        raise
+    try:
+        issued, send_id = otp.request_code(phone, "signup", queued=False, signup_id=str(user["userId"]))
+        channel = otp.send_code(phone, "signup", send_id)
     except errors.ServiceUnavailable:
         _forget_pending(user)  # no code went out: let the person simply sign up again
         raise
     metric("Signup", role=role)
     logger.info("signup", extra={"userId": user["userId"], "phone": mask_phone(phone), "role": role})
-    return {"userId": user["userId"], "otp": issued.to_api()}
+    return {"userId": user["userId"], "otp": {**issued.to_api(), "channel": channel or issued.channel}}
 
 
 def _forget_pending(user: dict[str, Any]) -> None:
@@ -171,34 +215,69 @@ def _forget_pending(user: dict[str, Any]) -> None:
 
 
 def request_otp(phone_raw: str, purpose: str, *, source_ip: str) -> dict[str, Any]:
-    """Send (or resend) a code. The same answer whether or not the phone has an account:
-    codes only really go to numbers that have the matching account state."""
+    """Queue a code (send or resend): the same gates, the same writes and the same answer
+    whether or not the phone has an account. The sender decides, later, whether one goes out."""
     phone = normalize_phone(phone_raw)
+    otp.check_send_allowed(phone, purpose, source_ip=source_ip)
+    issued, _ = otp.request_code(phone, purpose, queued=True)
+    return issued.to_api()
+
+
+def send_requested_code(otp_pk: str, send_id: str) -> str | None:
+    """The asynchronous half of ``request_otp`` (``SendOtpFunction``): a code goes only to a
+    number with the matching account state (``pending`` for signup, ``active`` otherwise).
+    → the channel used, or ``None`` when nothing was sent."""
+    phone, purpose = otp.split_otp_pk(otp_pk)
     user = _user_by_phone(phone)
     status = user.get("status") if user else None
-    deliver = status == "pending" if purpose == "signup" else status == "active"
-    return otp.issue_code(phone, purpose, source_ip=source_ip, deliver=deliver).to_api()
+    if status != ("pending" if purpose == "signup" else "active"):
+        return None
+    try:
+        return otp.send_code(phone, purpose, send_id)
+    except errors.ServiceUnavailable:
+        return None  # logged and counted; the request is gone, so the person can ask again at once
+
+
+def send_queued_codes(records: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The table's stream → ``send_requested_code`` for each OTP item in state ``queued``
+    (the function's filter passes only those; anything else is skipped). A record that fails
+    is reported (``batchItemFailures``) and retried; its send id keeps a retry from sending twice."""
+    failures: list[dict[str, str]] = []
+    for record in records:
+        change = record.get("dynamodb") or {}
+        image = change.get("NewImage") or {}
+        if image.get("sk", {}).get("S") != "OTP" or image.get("send", {}).get("S") != otp.QUEUED:
+            continue
+        try:
+            send_requested_code(str(image["pk"]["S"]), str(image["sendId"]["S"]))
+        except Exception:
+            logger.exception("otp: queued send failed", extra={"eventID": record.get("eventID")})
+            failures.append({"itemIdentifier": str(change.get("SequenceNumber", ""))})
+    return failures
 
 
 def verify(phone_raw: str, code: str, purpose: str) -> dict[str, Any]:
     """Check a signup/login code → a token pair. A signup code activates the account."""
     phone = normalize_phone(phone_raw)
     require_signing_key()
-    otp.verify_code(phone, purpose, code)
+    used = otp.verify_code(phone, purpose, code)
     user = _user_by_phone(phone)
     if user is None:
         raise otp.invalid_code()
     if purpose == "signup" and user.get("status") == "pending":
         user_id = str(user["userId"])
+        # The signup's password counts only with the code that same signup sent.
+        keeps_password = used.get("signupId") == user_id
         db.transact(
             [
                 db.tx_update(
                     *keys.user(user_id),
                     set={"status": "active", "verifiedAt": now_iso(), "updatedAt": now_iso()},
-                    remove=["ttl"],
-                    condition="#s = :pending",
+                    remove=["ttl"] if keeps_password else ["ttl", "passwordHash"],
+                    condition="#s = :pending AND userId = :u",
                     names={"#s": "status"},
-                    values={":pending": "pending"},
+                    values={":pending": "pending", ":u": user_id},
+                    on_fail=otp.invalid_code(),
                 ),
                 db.tx_update(
                     *keys.phone(phone),
@@ -217,6 +296,8 @@ def verify(phone_raw: str, code: str, purpose: str) -> dict[str, Any]:
             ]
         )
         user = {**user, "status": "active"}
+        if not keeps_password:
+            user.pop("passwordHash", None)
     _require_active(user)
     metric("Login", result="ok", method="otp")
     return tokens.start_session(user)

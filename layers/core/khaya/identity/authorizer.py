@@ -2,10 +2,13 @@
 
 ``Authorization: Bearer <access token>`` → verify the JWT (ES256 pinned, ``iss``/``aud``/``exp``,
 required claims), then check the user is ``active``, still has the token's role and the
-token's version (``tv``) is current. The user check reads ``USER#<id> | PROFILE`` and is cached
-in memory for ``AUTHORIZER_USER_CACHE_SECONDS`` (default 15, at most 60). With API Gateway's
-own cache (``ReauthorizeEvery``, 45 s in template.yaml) a suspension, a password reset or an
-erased account stops a token within 60 s.
+token's version (``tv``) is current, and that the token's session (``sid``, its refresh-token
+family) is still active. Both items, ``USER#<id> | PROFILE`` and ``USER#<id> | RTF#<sid>``,
+come in one ``BatchGetItem`` and are cached in memory for ``AUTHORIZER_USER_CACHE_SECONDS``
+(default 15, at most 60; 0 in the local stage). With API Gateway's own cache
+(``ReauthorizeEvery``, 45 s in template.yaml) a logout, a reused refresh token, a suspension,
+a password reset or an erased account stops an access token within 60 s on AWS; locally,
+where nothing is cached, at once.
 
 Allowed → ``{"isAuthorized": true, "context": {"userId", "role"}}``; anything else →
 ``{"isAuthorized": false}``. Lean on purpose (no pydantic, no Powertools): this runs
@@ -22,7 +25,9 @@ from khaya.errors import AppError
 from khaya.identity.jwt_keys import InvalidToken, verify_access_token
 
 _DENY: dict[str, Any] = {"isAuthorized": False}
-_users: dict[str, tuple[float, tuple[str, str, int] | None]] = {}
+# (user id, session id) → (valid until, ((status, role, tokenVersion) of the user, session active?))
+_State = tuple[tuple[str, str, int] | None, bool]
+_cache: dict[tuple[str, str], tuple[float, _State]] = {}
 _MAX_CACHE_SECONDS = 60
 
 
@@ -32,35 +37,58 @@ def _cache_seconds() -> float:
     return min(_MAX_CACHE_SECONDS, float(settings().get("AUTHORIZER_USER_CACHE_SECONDS") or 15))
 
 
-def _user_state(user_id: str) -> tuple[str, str, int] | None:
-    """(status, role, tokenVersion) of the user, or None if there is no such user."""
+def _read(table: str, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    from khaya.aws import client
+
+    request: dict[str, Any] = {
+        table: {
+            "Keys": keys,
+            "ProjectionExpression": "sk, #s, #r, tokenVersion",
+            "ExpressionAttributeNames": {"#s": "status", "#r": "role"},
+        }
+    }
+    found: list[dict[str, Any]] = []
+    for _ in range(3):  # unprocessed keys (throttling) are asked again; then fail closed
+        answer = client("dynamodb").batch_get_item(RequestItems=request)
+        found.extend(answer.get("Responses", {}).get(table, []))
+        request = answer.get("UnprocessedKeys") or {}
+        if not request:
+            return found
+    raise RuntimeError("the user's state could not be read")
+
+
+def _user_state(user_id: str, session_id: str) -> _State:
+    """((status, role, tokenVersion) of the user or None if there is none, whether the session
+    is active), from one BatchGetItem or the cache."""
     now = time.monotonic()
-    hit = _users.get(user_id)
+    hit = _cache.get((user_id, session_id))
     if hit and hit[0] > now:
         return hit[1]
-    from khaya.aws import client
     from khaya.config import settings
 
-    item = (
-        client("dynamodb")
-        .get_item(
-            TableName=settings().table_name,
-            Key={"pk": {"S": f"USER#{user_id}"}, "sk": {"S": "PROFILE"}},
-            ProjectionExpression="#s, #r, tokenVersion",
-            ExpressionAttributeNames={"#s": "status", "#r": "role"},
+    pk = {"S": f"USER#{user_id}"}
+    items = {
+        str(i["sk"]["S"]): i
+        for i in _read(
+            settings().table_name, [{"pk": pk, "sk": {"S": "PROFILE"}}, {"pk": pk, "sk": {"S": f"RTF#{session_id}"}}]
         )
-        .get("Item")
-    )
-    state = None
-    if item:
+    }
+    user, family = items.get("PROFILE"), items.get(f"RTF#{session_id}")
+    state: _State = (None, False)
+    if user:
         state = (
-            item.get("status", {}).get("S", ""),
-            item.get("role", {}).get("S", ""),
-            int(item.get("tokenVersion", {}).get("N", "0")),
+            (
+                user.get("status", {}).get("S", ""),
+                user.get("role", {}).get("S", ""),
+                int(user.get("tokenVersion", {}).get("N", "0")),
+            ),
+            bool(family) and (family or {}).get("status", {}).get("S") == "active",
         )
-    if len(_users) > 10_000:
-        _users.clear()
-    _users[user_id] = (now + _cache_seconds(), state)
+    seconds = _cache_seconds()
+    if seconds > 0:
+        if len(_cache) > 10_000:
+            _cache.clear()
+        _cache[(user_id, session_id)] = (now + seconds, state)
     return state
 
 
@@ -102,22 +130,25 @@ def authorize(event: dict[str, Any]) -> dict[str, Any]:
         return _DENY
     user_id, role, version = str(claims["sub"]), str(claims["role"]), int(claims["tv"])
     try:
-        state = _user_state(user_id)
+        user, session_active = _user_state(user_id, str(claims["sid"]))
     except Exception:  # the table cannot be read: fail closed, never a 500 from the gateway
         _log("deny", "user_lookup_failed")
         return _DENY
-    if state is None:
+    if user is None:
         _log("deny", "unknown_user")
         return _DENY
-    status, current_role, current_version = state
+    status, current_role, current_version = user
     if status != "active":
         _log("deny", "user_not_active")
         return _DENY
     if current_role != role or current_version != version:
         _log("deny", "token_revoked")
         return _DENY
+    if not session_active:
+        _log("deny", "session_ended")
+        return _DENY
     return {"isAuthorized": True, "context": {"userId": user_id, "role": role}}
 
 
 def reset_cache() -> None:
-    _users.clear()
+    _cache.clear()

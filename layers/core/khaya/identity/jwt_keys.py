@@ -9,8 +9,9 @@ Two secrets, so that only the auth functions can sign:
   (``python -m khaya.identity.cli rotate-jwt-key``), so tokens signed just before stay valid.
 
 Verification imports only ``cryptography`` (no pyjwt): the authorizer's cold start depends on
-it. Issuing uses pyjwt. Claims: ``iss``, ``aud``, ``sub``, ``role``, ``jti``, ``iat``, ``exp``
-and ``tv`` (the user's token version; bumping it kills every token of the user).
+it. Issuing uses pyjwt. Claims: ``iss``, ``aud``, ``sub``, ``role``, ``jti``, ``iat``, ``exp``,
+``tv`` (the user's token version; bumping it kills every token of the user) and ``sid`` (the
+session, i.e. the refresh-token family: revoking it kills the session's access tokens too).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any
 ALGORITHM = "ES256"
 ROLES = ("client", "worker", "admin")
 MAX_ACCESS_TTL = 900
-_REQUIRED = ["exp", "iat", "iss", "aud", "sub", "jti"]
+_REQUIRED = ["exp", "iat", "iss", "aud", "sub", "jti", "sid"]
 _LEEWAY_SECONDS = 5
 
 
@@ -110,8 +111,8 @@ def require_signing_key() -> None:
     _signing_key()
 
 
-def issue_access_token(user_id: str, role: str, token_version: int) -> tuple[str, int]:
-    """A signed access token and its lifetime in seconds."""
+def issue_access_token(user_id: str, role: str, token_version: int, session_id: str) -> tuple[str, int]:
+    """A signed access token of session ``session_id`` and its lifetime in seconds."""
     import jwt
 
     issuer, audience = _cfg()
@@ -124,6 +125,7 @@ def issue_access_token(user_id: str, role: str, token_version: int) -> tuple[str
         "sub": user_id,
         "role": role,
         "tv": token_version,
+        "sid": session_id,
         "jti": uuid.uuid4().hex,
         "iat": now,
         "exp": now + ttl,
@@ -186,8 +188,10 @@ def verify_access_token(token: str) -> dict[str, Any]:
     if claims.get("iss") != issuer or not (aud == audience or (isinstance(aud, list) and audience in aud)):
         raise InvalidToken()
     _int_claim(claims, "tv")
-    sub, jti = claims.get("sub"), claims.get("jti")
+    sub, jti, sid = claims.get("sub"), claims.get("jti"), claims.get("sid")
     if claims.get("role") not in ROLES or not isinstance(sub, str) or not sub or not isinstance(jti, str):
+        raise InvalidToken()
+    if not isinstance(sid, str) or not sid or "#" in sid or "#" in sub:
         raise InvalidToken()
     return claims
 

@@ -1,11 +1,13 @@
 """The signed-in user's own account (``/v1/me``): profile, export and erasure.
 
 * ``get_profile`` / ``update_profile``: name, email, city, avatar key.
-* ``erase_account`` (``DELETE /v1/me``): personal data is removed or anonymised in one
-  transaction (name → "Deleted user"; phone, email, city, avatar, password hash removed;
-  the ``PHONE#`` and ``REFCODE#`` items deleted so the number can sign up again), every
-  session ends (token version bump). The user id stays, so the ledger, which holds ids
-  and amounts only, stays whole and anonymous.
+* ``erase_account``: personal data is removed or anonymised in one transaction (name →
+  "Deleted user"; phone, email, city, avatar, password hash removed; the ``PHONE#`` and
+  ``REFCODE#`` items deleted so the number can sign up again), every session ends (token
+  version bump). The user id stays, so the ledger, which holds ids and amounts only, stays
+  whole and anonymous. ``DELETE /v1/me`` reaches it through ``khaya.market.erasure``, which
+  first ends what the user owned in the marketplace and adds its own conditions (``also``)
+  to this transaction.
 * ``export_account`` (``GET /v1/me/export``): the profile plus every item of the user's
   partition (``USER#<id>``) and of its GSI1 partition (jobs, bids, ledger), without secrets.
 """
@@ -69,19 +71,22 @@ def update_profile(user_id: str, changes: dict[str, Any]) -> dict[str, Any]:
     return public_user(item)
 
 
-def erase_account(user_id: str) -> None:
+def erase_account(user_id: str, *, also: list[db.TxAction] | None = None) -> None:
+    """Erase the user's personal data and end every session, in one transaction with ``also``
+    (conditions of the domains above: it happens only if they all hold)."""
     user = _load(user_id)
     actions = [
+        *(also or []),
         db.tx_update(
             *keys.user(user_id),
             set={"name": ERASED_NAME, "status": "deleted", "deletedAt": now_iso(), "updatedAt": now_iso()},
             add={"tokenVersion": 1},
-            remove=["phone", "email", "city", "avatarKey", "passwordHash", "bio"],
+            remove=["phone", "email", "city", "avatarKey", "passwordHash"],
             condition="#s <> :deleted",
             names={"#s": "status"},
             values={":deleted": "deleted"},
             on_fail=_not_found(),
-        )
+        ),
     ]
     if user.get("phone"):
         actions.append(db.tx_delete(*keys.phone(str(user["phone"])), condition="userId = :u", values={":u": user_id}))

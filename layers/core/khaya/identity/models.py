@@ -9,7 +9,23 @@ from pydantic import Field
 from khaya.api import ApiModel
 
 Role = Literal["client", "worker", "admin"]
-Phone = Field(min_length=5, max_length=32, description="E.164 or a South African local form", examples=["+27821234567"])
+Phone = Field(
+    min_length=5,
+    max_length=32,
+    pattern=r"^\+?[0-9 ().-]+$",
+    description=(
+        "A mobile number of an allowed region (South Africa, Kenya, Nigeria, Ghana), in E.164 "
+        "(`+27821234567`) or South African local form (`082 123 4567`); spaces, dots, dashes and "
+        "brackets are ignored. Landlines, toll-free and short numbers are refused (400)."
+    ),
+    examples=["+27821234567", "082 123 4567"],
+)
+Password = Field(
+    min_length=10,
+    max_length=128,
+    description="10 to 128 characters, any characters (length, not composition rules).",
+    examples=["correct horse battery staple"],
+)
 Code = Field(pattern=r"^\d{6}$", description="The 6-digit code", examples=["123456"])
 
 

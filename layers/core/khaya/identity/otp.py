@@ -11,10 +11,15 @@
 * Sending is gated: a new code for the same phone and purpose no sooner than 60 s after the
   last (conditional put), and per-phone and per-IP hourly windows (``RL#...`` counters);
   both answer 429 with ``Retry-After``.
-* Unknown phones (login/reset for a number with no account) get the same answer and the
-  same gates, but no message and no usable code (``deliver=False``): no enumeration and
-  no SMS-pumping through the login form.
-* Both channels down → the item is deleted (no usable code) and the caller gets 503.
+* A request and its send are two steps. ``request_code`` writes the OTP item with no code
+  in it (``send``: ``queued``); ``send_code`` makes the code, stores its HMAC and sends it.
+  ``POST /v1/auth/otp`` only queues: the table's stream hands the item to ``SendOtpFunction``,
+  which sends a code only when the phone has the matching account state. So the request
+  does exactly the same work, and takes the same time, for a registered number and for any
+  other (no enumeration by timing or by answer, no SMS-pumping through the login form).
+  A signup sends its own code at once (``direct``), and answers 503 if no channel takes it.
+* Both channels down → the item is deleted (no usable code, and the person may ask again at
+  once); a direct send answers 503.
 * Twilio reports an undelivered WhatsApp code (status callback) → a *new* code replaces the
   old one and goes by SMS. We cannot resend the first code: we never keep it, only its HMAC.
   Keeping it encrypted instead would put recoverable codes at rest for a rare path; a fresh
@@ -33,6 +38,7 @@ from typing import Any
 
 from khaya import db, errors
 from khaya.identity import keys
+from khaya.ids import new_id
 from khaya.observability import logger, mask_phone, metric
 
 PURPOSES = ("signup", "login", "reset")
@@ -40,6 +46,7 @@ CODE_TTL_SECONDS = 300
 RESEND_AFTER_SECONDS = 60
 MAX_ATTEMPTS = 5
 _WINDOW_SECONDS = 3600
+QUEUED = "queued"  # an OTP item in this state is sent by the stream consumer (SendOtpFunction)
 
 
 @dataclass(frozen=True)
@@ -128,40 +135,70 @@ def _deliver(phone: str, code: str) -> tuple[str, str, str | None]:
     return sent.channel, sent.sid, sent.fallback_reason
 
 
-def check_send_allowed(phone: str, purpose: str, *, source_ip: str) -> None:
-    """The resend gate and the hourly windows (each call counts as one send). 429 when over."""
+def planned_channel() -> str:
+    """The channel a code goes out on first: WhatsApp when an approved template is configured."""
+    from khaya.config import settings
+
+    return "whatsapp" if settings().get("TWILIO_OTP_CONTENT_SID") else "sms"
+
+
+def _ip_key(source_ip: str) -> str:
+    return source_ip.replace("#", "_") or "unknown"
+
+
+def check_ip_allowed(source_ip: str) -> None:
+    """Spend one send of the caller's address (hourly window); 429 when over."""
+    now = int(time.time())
+    _window_limit("otp-ip", _ip_key(source_ip), _setting_int("OTP_SENDS_PER_IP_PER_HOUR", 30), now)
+
+
+def check_phone_allowed(phone: str, purpose: str) -> None:
+    """The resend gate, then spend one send of the phone's hourly window; 429 when over."""
     if purpose not in PURPOSES:
         raise ValueError("unknown purpose")
     now = int(time.time())
     _check_resend_gate(phone, purpose, now)
-    ip = source_ip.replace("#", "_") or "unknown"
-    _window_limit("otp-ip", ip, _setting_int("OTP_SENDS_PER_IP_PER_HOUR", 30), now)
     _window_limit("otp-phone", phone_ref(phone), _setting_int("OTP_SENDS_PER_PHONE_PER_HOUR", 5), now)
 
 
-def issue_code(
-    phone: str, purpose: str, *, source_ip: str, deliver: bool = True, gates_checked: bool = False
-) -> OtpIssued:
-    """Create and send a code for ``phone`` (E.164) and ``purpose``; see the module doc.
-    ``gates_checked``: the caller already ran ``check_send_allowed`` for this send."""
-    if not gates_checked:
-        check_send_allowed(phone, purpose, source_ip=source_ip)
+def give_back_phone_send(phone: str) -> None:
+    """Return the phone's send taken by ``check_phone_allowed`` for a send that did not happen."""
     now = int(time.time())
-    code = _new_code()
-    code_hash = _hash(phone, purpose, code)
-    key = keys.otp(phone, purpose)
+    with contextlib.suppress(errors.AppError):
+        db.increment(*keys.rate_limit("otp-phone", phone_ref(phone), now // _WINDOW_SECONDS), "count", by=-1)
+
+
+def check_send_allowed(phone: str, purpose: str, *, source_ip: str) -> None:
+    """The resend gate and the hourly windows (each call counts as one send). 429 when over."""
+    if purpose not in PURPOSES:
+        raise ValueError("unknown purpose")
+    check_ip_allowed(source_ip)
+    check_phone_allowed(phone, purpose)
+
+
+def request_code(phone: str, purpose: str, *, queued: bool, signup_id: str | None = None) -> tuple[OtpIssued, str]:
+    """Record that a code is wanted for ``phone`` (E.164) and ``purpose`` → (the API answer, send id).
+
+    The item holds no code yet: ``send_code`` makes and sends it. ``queued``: the table's stream
+    hands it to the sender (``SendOtpFunction``), so the request does the same work whether
+    or not the phone has an account; otherwise the caller sends it at once. ``signup_id``:
+    the signup that asked for it (its password is kept only if this code is verified).
+    The resend gate is checked again here, atomically: two racing requests cannot both send."""
+    now = int(time.time())
+    send_id = new_id()
     item: dict[str, Any] = {
-        **key.item(),
+        **keys.otp(phone, purpose).item(),
         "purpose": purpose,
         "attempts": 0,
         "sentAt": now,
         "expiresAt": now + CODE_TTL_SECONDS,
         "ttl": now + CODE_TTL_SECONDS + 60,
-        "channel": "whatsapp",
+        "channel": planned_channel(),
+        "sendId": send_id,
+        "send": QUEUED if queued else "direct",
     }
-    if deliver:
-        item["codeHash"] = code_hash
-    # The resend gate again, atomically: two racing requests cannot both send.
+    if signup_id:
+        item["signupId"] = signup_id
     db.put(
         item,
         condition="attribute_not_exists(pk) OR sentAt <= :cutoff",
@@ -170,9 +207,43 @@ def issue_code(
             "Wait before asking for another code.", retry_after=RESEND_AFTER_SECONDS, code="resend_too_soon"
         ),
     )
-    if not deliver:
-        return OtpIssued("whatsapp", CODE_TTL_SECONDS, RESEND_AFTER_SECONDS)
+    return OtpIssued(item["channel"], CODE_TTL_SECONDS, RESEND_AFTER_SECONDS), send_id
 
+
+def send_code(phone: str, purpose: str, send_id: str) -> str | None:
+    """Make the code of request ``send_id`` and send it (WhatsApp, SMS when WhatsApp fails) →
+    the channel used, or ``None`` when the request was replaced, used or has lapsed meanwhile.
+
+    The code lives from the moment it is sent (5 minutes). When no channel takes it, the
+    request is deleted, so no code that nobody received stays usable and the person may ask
+    again at once; then 503 ``delivery_unavailable``. A retried request (the sender failed
+    half-way) gets a fresh code: the one before it never reached anyone, or is replaced."""
+    now = int(time.time())
+    code = _new_code()
+    code_hash = _hash(phone, purpose, code)
+    key = keys.otp(phone, purpose)
+    try:
+        db.update(
+            *key,
+            set={
+                "codeHash": code_hash,
+                "send": "sending",
+                "expiresAt": now + CODE_TTL_SECONDS,
+                "ttl": now + CODE_TTL_SECONDS + 60,
+            },
+            condition="sendId = :id AND #send IN (:queued, :direct, :sending) AND sentAt > :stale",
+            names={"#send": "send"},
+            values={
+                ":id": send_id,
+                ":queued": QUEUED,
+                ":direct": "direct",
+                ":sending": "sending",
+                ":stale": now - CODE_TTL_SECONDS,
+            },
+            on_fail=errors.Conflict(),
+        )
+    except errors.Conflict:
+        return None
     from khaya.messaging import DeliveryFailed
 
     try:
@@ -190,7 +261,7 @@ def issue_code(
     actions = [
         db.tx_update(
             *key,
-            set={"channel": channel, "messageSid": sid},
+            set={"channel": channel, "messageSid": sid, "send": "sent"},
             condition="codeHash = :h",
             values={":h": code_hash},
         )
@@ -208,11 +279,18 @@ def issue_code(
         )
     with contextlib.suppress(errors.Conflict):
         db.transact(actions)
-    return OtpIssued(channel, CODE_TTL_SECONDS, RESEND_AFTER_SECONDS)
+    return channel
 
 
-def verify_code(phone: str, purpose: str, code: str) -> None:
-    """Spend one attempt, then compare; a match consumes the code. Anything else → 400 invalid_code."""
+def split_otp_pk(otp_pk: str) -> tuple[str, str]:
+    """``OTP#<e164>#<purpose>`` → (phone, purpose)."""
+    _, phone, purpose = otp_pk.split("#", 2)
+    return phone, purpose
+
+
+def verify_code(phone: str, purpose: str, code: str) -> dict[str, Any]:
+    """Spend one attempt, then compare; a match consumes the code and returns its item (whose
+    ``signupId`` names the signup that asked for it, if one did). Anything else → 400 invalid_code."""
     now = int(time.time())
     key = keys.otp(phone, purpose)
     try:
@@ -236,6 +314,7 @@ def verify_code(phone: str, purpose: str, code: str) -> None:
         used.append(db.tx_delete(*message_ref(sid)))  # its delivery record goes with it
     db.transact(used)
     metric("OtpVerify", result="ok")
+    return item
 
 
 def _drop(otp_pk: str, code_hash: str) -> None:
@@ -254,7 +333,7 @@ def handle_delivery_status(message_sid: str, status: str, error_code: str | None
     if not ref or ref.get("channel") != "whatsapp":
         return False
     otp_pk = str(ref["otpPk"])
-    _, phone, purpose = otp_pk.split("#", 2)
+    phone, purpose = split_otp_pk(otp_pk)
     now = int(time.time())
     code = _new_code()
     code_hash = _hash(phone, purpose, code)

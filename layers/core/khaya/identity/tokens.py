@@ -11,6 +11,8 @@
 * ``logout`` revokes the family. A password reset, an erasure or a suspension bumps the
   user's ``tokenVersion``: every family stores the version it was made under, so all of them
   stop refreshing at once, and the authorizer rejects every access token of the old version.
+* Access tokens name their family (``sid``): the authorizer denies a token whose family is
+  revoked (logout, reuse), so a logout reaches the access token too, within the cache window.
 """
 
 from __future__ import annotations
@@ -77,8 +79,9 @@ def _token_item(token_hash: str, user_id: str, family_id: str, expires_at: int) 
     }
 
 
-def _pair(user: dict[str, Any], refresh_token: str) -> dict[str, Any]:
-    access, ttl = issue_access_token(str(user["userId"]), str(user["role"]), int(user.get("tokenVersion", 0)))
+def _pair(user: dict[str, Any], family_id: str, refresh_token: str) -> dict[str, Any]:
+    version = int(user.get("tokenVersion", 0))
+    access, ttl = issue_access_token(str(user["userId"]), str(user["role"]), version, family_id)
     return {"accessToken": access, "refreshToken": refresh_token, "expiresIn": ttl, "user": public_user(user)}
 
 
@@ -109,7 +112,7 @@ def start_session(user: dict[str, Any]) -> dict[str, Any]:
             db.tx_put(_token_item(token_hash, user_id, family_id, expires_at), condition="attribute_not_exists(pk)"),
         ]
     )
-    return _pair(user, token)
+    return _pair(user, family_id, token)
 
 
 def revoke_family(user_id: str, family_id: str, reason: str) -> None:
@@ -188,7 +191,7 @@ def refresh(refresh_token: str) -> dict[str, Any]:
         metric("TokenRefresh", result="reuse")
         raise _invalid_refresh() from None
     metric("TokenRefresh", result="ok")
-    return _pair(user, new_token)
+    return _pair(user, family_id, new_token)
 
 
 def logout(refresh_token: str) -> None:

@@ -27,7 +27,7 @@ from khaya.http import Caller
 from khaya.ids import now_iso
 from khaya.market import jobs as job_service
 from khaya.market import keys
-from khaya.money import Money
+from khaya.money import Money, require_currency, require_positive
 
 BidStatus = Literal["pending", "accepted", "rejected", "withdrawn"]
 
@@ -79,19 +79,16 @@ def create_bid(worker_id: str, job_id: str, data: dict[str, Any]) -> Bid:
     from khaya.identity.accounts import get_user
     from khaya.market.plans import limits_for, plan_of
 
+    require_positive(data["amount"], "amount")
     job = job_service.load(job_id)
     if job["clientId"] == worker_id:
         raise BusinessRule("You cannot bid on your own job.", code="own_job")
     if job["status"] != "open":
         raise job_service.not_open(job["status"])
     amount = dict(data["amount"])
-    budget = job.get("budget")
-    if budget and budget["currency"] != amount["currency"]:
-        raise BusinessRule(
-            f"Bid in the job's currency ({budget['currency']}).",
-            code="currency_mismatch",
-            details=[{"field": "amount.currency", "issue": "mismatch"}],
-        )
+    currency = job_service.job_currency(job)
+    if currency is not None:
+        require_currency(amount, currency, "amount")
     limit = limits_for(plan_of(get_user(worker_id))).live_bids
     now = now_iso()
     bid = {

@@ -17,7 +17,7 @@ import re
 import unicodedata
 from typing import Annotated, Literal, get_args
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, Field, StringConstraints
 
 Category = Literal[
     "plumbing",
@@ -60,7 +60,12 @@ def _has_slug(city: str) -> str:
 
 
 CityText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80), AfterValidator(_has_slug)
+    str,
+    # The pattern states the slug rule in the OpenAPI document: a letter A-Z or a digit is what
+    # leaves a non-empty slug, whatever else the name holds.
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=80, pattern=r"[A-Za-z0-9]"),
+    Field(description="A city name, e.g. `Cape Town`; it must hold at least one letter A-Z or digit."),
+    AfterValidator(_has_slug),
 ]
 """A city as a request carries it (validated; stored as ``city_slug`` + ``display_city``)."""
 

@@ -17,12 +17,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
+from pydantic import Field
+
 from khaya import db
 from khaya.api import ApiModel, Page
 from khaya.errors import BusinessRule, Conflict, Forbidden, NotFound
+from khaya.http import Caller
 from khaya.ids import new_id, now_iso
 from khaya.market import keys
-from khaya.money import Money
+from khaya.money import Currency, Money, require_currency, require_positive
 
 Status = Literal["open", "assigned", "funded", "completed", "paid_out", "cancelled"]
 
@@ -31,7 +34,19 @@ Status = Literal["open", "assigned", "funded", "completed", "paid_out", "cancell
 # (``khaya.market.notifications.close_pending_bids``), which also catches a bid that raced in.
 IN_TX_BID_CLOSES = 40
 
-SUMMARY_FIELDS = ("id", "clientId", "title", "category", "city", "cityName", "budget", "dueDate", "status", "createdAt")
+SUMMARY_FIELDS = (
+    "id",
+    "clientId",
+    "title",
+    "category",
+    "city",
+    "cityName",
+    "budget",
+    "currency",
+    "dueDate",
+    "status",
+    "createdAt",
+)
 
 
 class JobSummary(ApiModel):
@@ -42,6 +57,9 @@ class JobSummary(ApiModel):
     city: str
     city_name: str
     budget: Money | None = None
+    currency: Currency | None = Field(
+        default=None, description="The job's one currency: its budget's, else its city's country's; bids use it."
+    )
     due_date: date | None = None
     status: Status
     created_at: str
@@ -113,6 +131,58 @@ def usage_add(user_id: str, attr: str, by: int) -> db.TxAction:
     return db.tx_update(keys.user_pk(user_id), keys.USAGE, add={attr: by})
 
 
+# ---------------------------------------------------------------- currency
+
+
+def currency_for(
+    city: str, budget: dict[str, Any] | None, client: dict[str, Any] | None, *, field: str = "budget"
+) -> str:
+    """A new job's one currency: its budget's; else its city's country's; else the client's
+    phone region's. None of them known → 422 ``currency_unknown`` (give ``field``)."""
+    from khaya.market.catalog import country_of_city, currency_of_country
+
+    if budget is not None:
+        return str(budget["currency"])
+    found = currency_of_country(country_of_city(city))
+    phone = (client or {}).get("phone")
+    if found is None and phone:
+        from khaya.phones import region_of
+
+        found = currency_of_country(region_of(str(phone)))
+    if found is None:
+        raise BusinessRule(
+            f"{field}: the job's currency cannot be told from its city; give a {field}.",
+            code="currency_unknown",
+            details=[{"field": field, "issue": "required"}],
+        )
+    return found
+
+
+def default_currency(client_id: str, city: str, *, field: str) -> str:
+    """The currency a job of ``client_id`` in ``city`` without a budget is in (422 when unknown)."""
+    from khaya.identity.accounts import get_user
+
+    found = currency_of_city(city)
+    return found or currency_for(city, None, get_user(client_id), field=field)
+
+
+def currency_of_city(city: str) -> str | None:
+    from khaya.market.catalog import country_of_city, currency_of_country
+
+    return currency_of_country(country_of_city(city))
+
+
+def job_currency(job: dict[str, Any]) -> str | None:
+    """The currency of a stored job (jobs posted before it was recorded: budget's, else city's)."""
+    from khaya.market.catalog import country_of_city, currency_of_country
+
+    if job.get("currency"):
+        return str(job["currency"])
+    if job.get("budget"):
+        return str(job["budget"]["currency"])
+    return currency_of_country(country_of_city(str(job.get("city", ""))))
+
+
 # ---------------------------------------------------------------- reads
 
 
@@ -125,8 +195,20 @@ def load(job_id: str, *, consistent: bool = True) -> dict[str, Any]:
     return item
 
 
-def get_job(job_id: str) -> Job:
-    return Job.from_item(load(job_id, consistent=False))
+# Who won a job and at what price: for its owner, that worker and admins only (API.md).
+WINNER_FIELDS = ("workerId", "acceptedAmount", "acceptedBidId")
+
+
+def visible_to(job: dict[str, Any], who: Caller) -> dict[str, Any]:
+    """``job`` as ``who`` may see it: anyone else than the owner, the assigned worker and an
+    admin sees an assigned job's status, not who won it or for how much."""
+    if who.is_admin or who.user_id in (job.get("clientId"), job.get("workerId")):
+        return job
+    return {k: v for k, v in job.items() if k not in WINNER_FIELDS}
+
+
+def get_job(who: Caller, job_id: str) -> Job:
+    return Job.from_item(visible_to(load(job_id, consistent=False), who))
 
 
 def list_jobs(
@@ -163,7 +245,10 @@ def create_job(client_id: str, data: dict[str, Any]) -> Job:
     from khaya.market.catalog import city_slug, display_city
     from khaya.market.plans import limits_for, plan_of
 
-    limit = limits_for(plan_of(get_user(client_id))).open_jobs
+    require_positive(data.get("budget"), "budget")
+    client = get_user(client_id)
+    currency = currency_for(data["city"], data.get("budget"), client)
+    limit = limits_for(plan_of(client)).open_jobs
     job_id, now = new_id(), now_iso()
     job: dict[str, Any] = {
         "id": job_id,
@@ -173,6 +258,7 @@ def create_job(client_id: str, data: dict[str, Any]) -> Job:
         "category": data["category"],
         "city": city_slug(data["city"]),
         "cityName": display_city(data["city"]),
+        "currency": currency,
         "status": "open",
         "version": 1,
         "createdAt": now,
@@ -276,10 +362,15 @@ def update_job(client_id: str, job_id: str, changes: dict[str, Any]) -> Job:
     """Edit an open job (owner only); category/city changes move its list index items."""
     from khaya.market.catalog import city_slug, display_city
 
+    require_positive(changes.get("budget"), "budget")
+
     def build() -> list[db.TxAction]:
         job = _owned(job_id, client_id)
         if job["status"] != "open":
             raise not_open(job["status"])
+        currency = job_currency(job)
+        if changes.get("budget") is not None and currency is not None:
+            require_currency(changes["budget"], currency, "budget")
         sets: dict[str, Any] = {}
         for field in ("title", "description", "category"):
             if changes.get(field) is not None:
@@ -338,3 +429,28 @@ def cancel_job(client_id: str, job_id: str) -> Job:
 
     db.transact_retrying(build)
     return Job.from_item(result["job"])
+
+
+WORKER_GONE = "worker_account_deleted"
+
+
+class _NothingToCancel(Exception):
+    pass
+
+
+def cancel_for_missing_worker(job_id: str, worker_id: str) -> None:
+    """``assigned`` → ``cancelled`` because its worker's account is erased (before any money
+    is held, the job cannot go on without it; the client is told and may post it again).
+    Nothing happens if the job has moved on or is not assigned to ``worker_id``."""
+
+    def build() -> list[db.TxAction]:
+        job = load(job_id)
+        if job["status"] != "assigned" or job.get("workerId") != worker_id:
+            raise _NothingToCancel()
+        changes = {"cancelledAt": now_iso(), "cancelledReason": WORKER_GONE}
+        return transition(job, "cancelled", set=changes, on_conflict=db.Retry())[1]
+
+    try:
+        db.transact_retrying(build)
+    except _NothingToCancel:
+        return

@@ -10,6 +10,7 @@ The stream consumer (``functions/notifications/on_table_change.py``) turns chang
 | a bid ``pending → rejected`` (client or another accepted) | the bidder    | ``bid_rejected``|
 | a bid ``pending → rejected`` because its job was cancelled | the bidder   | ``job_cancelled``|
 | a job ``assigned → cancelled``                     | the assigned worker  | ``job_cancelled``|
+| ... because its worker's account was erased        | the job's owner      | ``job_cancelled``|
 | a message is written                               | the other participant| ``message_received`` |
 
 and, when a job leaves ``open``, it rejects any bid still pending (more than the accept or
@@ -272,7 +273,20 @@ def _on_job(old: dict[str, Any] | None, new: dict[str, Any], source: str, at_ms:
         return
     if before == "open":
         close_pending_bids(str(new["id"]), "job_cancelled" if after == "cancelled" else "another_bid_accepted")
-    if after == "cancelled" and new.get("workerId"):
+    from khaya.market.jobs import WORKER_GONE
+
+    if after == "cancelled" and new.get("cancelledReason") == WORKER_GONE:
+        notify(
+            new["clientId"],
+            "job_cancelled",
+            title="Job cancelled",
+            body=f'The worker of "{new.get("title", "")}" closed their account, so the job was cancelled. '
+            "Post it again to get new bids.",
+            data={"jobId": str(new["id"]), "jobTitle": str(new.get("title", ""))},
+            source=source,
+            at_ms=at_ms,
+        )
+    elif after == "cancelled" and new.get("workerId"):
         notify(
             new["workerId"],
             "job_cancelled",
@@ -335,10 +349,6 @@ def handle_record(record: dict[str, Any]) -> None:
 def process_stream(records: list[dict[str, Any]]) -> list[dict[str, str]]:
     """Handle records in order; on the first failure stop and report it (and the rest) as
     batch item failures, so Lambda retries from there (``ReportBatchItemFailures``)."""
-    for i, record in enumerate(records):
-        try:
-            handle_record(record)
-        except Exception:
-            logger.exception("stream record failed", extra={"eventID": record.get("eventID")})
-            return [{"itemIdentifier": str((r.get("dynamodb") or {}).get("SequenceNumber", ""))} for r in records[i:]]
-    return []
+    from khaya.db.stream import process_in_order
+
+    return process_in_order(records, handle_record)

@@ -17,7 +17,7 @@ from khaya.api import ApiModel
 from khaya.errors import BusinessRule, NotFound
 from khaya.ids import new_id, now_iso
 from khaya.market import keys
-from khaya.money import Money
+from khaya.money import Money, require_positive
 
 MAX_PORTFOLIO = 30
 PORTFOLIO_MAX_BYTES = 5 * 1024 * 1024
@@ -69,6 +69,7 @@ def not_found() -> NotFound:
 def put_profile(worker_id: str, data: dict[str, Any]) -> WorkerProfile:
     from khaya.market.catalog import city_slug, display_city
 
+    require_positive(data["hourlyRate"], "hourlyRate")
     item = {
         "pk": keys.user_pk(worker_id),
         "sk": keys.WORKER,

@@ -74,6 +74,8 @@ def _claim(client_id: str, job_id: str) -> tuple[dict[str, Any], dict[str, Any] 
             raise Forbidden("Only the client who posted this job can cancel it.", code="not_job_owner")
         if job["status"] != "funded":
             raise market_jobs.not_open(job["status"])
+        if not job.get("paymentReference"):  # funded outside this API (an operator's doing)
+            raise market_jobs.RefundRequired("This job holds no payment this API can refund: an operator settles it.")
         payment = checkout.load(str(job["paymentReference"]))
         if payment["status"] != "succeeded" or payment.get("refundState") in (*UNDER_WAY, "succeeded"):
             return market_jobs.load(job_id), None  # read again: the guard's writer may have just finished

@@ -69,10 +69,15 @@ def _bad_signature(provider: str) -> Unauthorized:
 
 
 def _parse(body: bytes) -> dict[str, Any]:
+    """The verified body as strict JSON (``khaya.strict_json``): a signed body that would crash
+    or fool the parser (deep nesting, a huge integer) is a 400 like any other request's."""
+    from khaya.strict_json import parse_json
+
     try:
-        doc = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
         raise BadRequest("The body is not valid JSON.", code="malformed_json") from None
+    doc = parse_json(text)
     if not isinstance(doc, dict):
         raise BadRequest("The body is not a provider event.", code="malformed_event")
     return doc

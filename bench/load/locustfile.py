@@ -1,0 +1,223 @@
+"""The load mix of ``make load``: clients and workers using the marketplace at once.
+
+Each simulated person signs up by code on start (as a person would), then loops over its
+tasks with a think time between them. The mix, by task weight:
+
+* ``ClientUser`` (weight 1): browse jobs 4, read a job 3, post a job 2 (at the free plan's
+  3 open jobs it first accepts a bid or cancels its oldest), accept a bid 2 (then opens the
+  conversation with that worker), message 3, list conversations 1.
+* ``WorkerUser`` (weight 2): sets its profile on start; browse jobs 4, read a job 3, bid 3
+  (in the job's currency; at 5 live bids it first withdraws its oldest), message 2 (opens
+  the conversation on a job it bid on), list its bids 1.
+
+Answers a busy marketplace gives by design count as successes and are tallied apart: a
+409 when two people raced for the same job or bid, a 422 at a plan limit (``EXPECTED``).
+Anything else, every 5xx and every broken connection is a failure.
+
+To add a flow (paying, searching…), add a ``HttpUser`` subclass (or tasks) with its own
+``weight`` and list the statuses its routes may answer in ``EXPECTED``; the run's table
+picks up every route by its ``name``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import threading
+from collections import Counter, defaultdict
+from typing import Any
+
+from locust import HttpUser, between, events, task
+
+from bench.load.api import WORKER_PROFILE, bid_body, job_body, sign_up
+
+# route name → statuses that are a normal answer; any other is a failure (default: 200 only).
+EXPECTED: dict[str, frozenset[int]] = {
+    "POST /v1/auth/signup": frozenset({201}),
+    "POST /v1/jobs": frozenset({201, 422}),
+    "POST /v1/jobs/{id}/bids": frozenset({201, 409, 422}),
+    "POST /v1/bids/{id}/accept": frozenset({200, 409}),
+    "POST /v1/bids/{id}/withdraw": frozenset({200, 409}),
+    "POST /v1/jobs/{id}/cancel": frozenset({200, 409}),
+    "POST /v1/conversations": frozenset({200, 201}),
+    "POST /v1/conversations/{id}/messages": frozenset({201}),
+}
+CATEGORIES = ("plumbing", "electrical", "cleaning", "gardening", "painting", "appliance_repair", None)
+CITIES = ("Johannesburg", "Cape Town", "Durban", "Pretoria", "Soweto", "Sandton", None)
+
+# route name → status class ("2xx", "4xx", "5xx", "conn") → count, written at the end for the table.
+STATUSES: dict[str, Counter[str]] = defaultdict(Counter)
+_lock = threading.Lock()
+
+
+@events.request.add_listener
+def _tally(request_type: str, name: str, response: Any, exception: Any, **_: Any) -> None:
+    status = int(getattr(response, "status_code", 0) or 0)
+    kind = "conn" if status == 0 else f"{status // 100}xx"
+    with _lock:
+        STATUSES[f"{request_type} {name}"][kind] += 1
+
+
+@events.quitting.add_listener
+def _write_statuses(environment: Any, **_: Any) -> None:
+    path = os.environ.get("LOAD_STATUS_FILE")
+    if path:
+        with open(path, "w", encoding="utf-8") as fh:
+            json.dump({k: dict(v) for k, v in STATUSES.items()}, fh, indent=1, sort_keys=True)
+
+
+class Member(HttpUser):
+    """A signed-up person; ``api`` sends an authenticated request and judges its answer."""
+
+    abstract = True
+    wait_time = between(0.3, 1.5)
+    role = ""
+
+    def on_start(self) -> None:
+        self.rng = random.Random()
+        self.seen: list[dict[str, Any]] = []  # job summaries from the last lists
+        self.conversations: list[str] = []
+        tokens = sign_up(self._call, self.role, f"Load {self.role.title()}")
+        self.access, self.refresh = tokens["accessToken"], tokens["refreshToken"]
+
+    def _call(self, method: str, path: str, *, json: Any = None, name: str | None = None) -> Any:
+        label = name or path
+        with self.client.request(method, path, json=json, name=label, catch_response=True) as resp:
+            if resp.status_code in EXPECTED.get(f"{method} {label}", frozenset({200})):
+                resp.success()
+            else:
+                resp.failure(f"HTTP {resp.status_code}")
+            return resp
+
+    def api(self, method: str, path: str, name: str, json: Any = None) -> Any:
+        for attempt in range(2):
+            headers = {"Authorization": f"Bearer {self.access}"}
+            with self.client.request(method, path, json=json, name=name, headers=headers, catch_response=True) as resp:
+                if resp.status_code == 401 and attempt == 0 and self._refresh():
+                    resp.success()  # an access token that expired mid-run: refreshed, sent again
+                    continue
+                if resp.status_code in EXPECTED.get(f"{method} {name}", frozenset({200})):
+                    resp.success()
+                else:
+                    resp.failure(f"HTTP {resp.status_code}")
+                return resp
+        return resp
+
+    def _refresh(self) -> bool:
+        got = self._call("POST", "/v1/auth/refresh", json={"refreshToken": self.refresh})
+        if got.status_code != 200:
+            return False
+        self.access, self.refresh = got.json()["accessToken"], got.json()["refreshToken"]
+        return True
+
+    # ------------------------------------------------------------ tasks every person does
+    @task(4)
+    def browse(self) -> None:
+        params = [
+            f"{k}={v}" for k, v in (("category", self.rng.choice(CATEGORIES)), ("city", self.rng.choice(CITIES))) if v
+        ]
+        resp = self.api("GET", "/v1/jobs" + ("?" + "&".join(params) if params else ""), "/v1/jobs")
+        if resp.status_code == 200:
+            self.seen = resp.json()["items"] or self.seen
+
+    @task(3)
+    def read_job(self) -> None:
+        if self.seen:
+            self.api("GET", f"/v1/jobs/{self.rng.choice(self.seen)['id']}", "/v1/jobs/{id}")
+
+    def message(self) -> None:
+        if self.conversations:
+            conv = self.rng.choice(self.conversations)
+            text = self.rng.choice(("When can you start?", "I can come on Thursday at 8.", "Thanks, see you then."))
+            self.api("POST", f"/v1/conversations/{conv}/messages", "/v1/conversations/{id}/messages", {"text": text})
+
+    def open_conversation(self, job_id: str, worker_id: str | None) -> None:
+        body = {"jobId": job_id, **({"workerId": worker_id} if worker_id else {})}
+        resp = self.api("POST", "/v1/conversations", "/v1/conversations", body)
+        if resp.status_code in (200, 201):
+            self.conversations = [*self.conversations[-9:], resp.json()["id"]]
+
+
+class ClientUser(Member):
+    weight = 1
+    role = "client"
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.open_jobs: list[str] = []
+
+    @task(2)
+    def post_job(self) -> None:
+        if len(self.open_jobs) >= 3 and not self.accept_bid():
+            oldest = self.open_jobs.pop(0)
+            self.api("POST", f"/v1/jobs/{oldest}/cancel", "/v1/jobs/{id}/cancel")
+        resp = self.api("POST", "/v1/jobs", "/v1/jobs", job_body(self.rng))
+        if resp.status_code == 201:
+            self.open_jobs.append(resp.json()["id"])
+
+    @task(2)
+    def accept_bid(self) -> bool:
+        """Accept a pending bid on one of my open jobs; True if one was accepted."""
+        for job_id in self.rng.sample(self.open_jobs, len(self.open_jobs)):
+            bids = self.api("GET", f"/v1/jobs/{job_id}/bids", "/v1/jobs/{id}/bids")
+            pending = [b for b in (bids.json().get("items") or []) if b["status"] == "pending"] if bids.ok else []
+            if not pending:
+                continue
+            bid = self.rng.choice(pending)
+            resp = self.api("POST", f"/v1/bids/{bid['id']}/accept", "/v1/bids/{id}/accept")
+            if resp.status_code in (200, 409):
+                self.open_jobs.remove(job_id)  # assigned, to this bid or (409) by a race it lost
+            if resp.status_code == 200:
+                self.open_conversation(job_id, bid["workerId"])
+                return True
+        return False
+
+    @task(3)
+    def send_message(self) -> None:
+        self.message()
+
+    @task(1)
+    def list_conversations(self) -> None:
+        self.api("GET", "/v1/conversations", "/v1/conversations")
+
+
+class WorkerUser(Member):
+    weight = 2
+    role = "worker"
+
+    def on_start(self) -> None:
+        super().on_start()
+        self.live_bids: list[str] = []  # my pending bids, oldest first
+        self.bid_jobs: set[str] = set()
+        self.api("PUT", "/v1/me/worker-profile", "/v1/me/worker-profile", WORKER_PROFILE)
+
+    @task(3)
+    def place_bid(self) -> None:
+        fresh = [j for j in self.seen if j["id"] not in self.bid_jobs and j.get("status") == "open"]
+        if not fresh:
+            return
+        if len(self.live_bids) >= 5:
+            oldest = self.live_bids.pop(0)
+            self.api("POST", f"/v1/bids/{oldest}/withdraw", "/v1/bids/{id}/withdraw")
+        job = self.rng.choice(fresh)
+        body = bid_body(self.rng)
+        if job.get("budget"):
+            body["amount"]["currency"] = job["budget"]["currency"]
+        resp = self.api("POST", f"/v1/jobs/{job['id']}/bids", "/v1/jobs/{id}/bids", body)
+        self.bid_jobs.add(job["id"])
+        if resp.status_code == 201:
+            self.live_bids.append(resp.json()["id"])
+
+    @task(2)
+    def send_message(self) -> None:
+        if self.live_bids and (not self.conversations or self.rng.random() < 0.3):
+            self.open_conversation(self.rng.choice(self.live_bids).split(".")[0], None)
+        self.message()
+
+    @task(1)
+    def my_bids(self) -> None:
+        resp = self.api("GET", "/v1/me/bids", "/v1/me/bids")
+        if resp.status_code == 200:
+            pending = {b["id"] for b in resp.json()["items"] if b["status"] == "pending"}
+            self.live_bids = [b for b in self.live_bids if b in pending]

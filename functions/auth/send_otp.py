@@ -1,0 +1,12 @@
+"""Table stream consumer (SendOtpFunction): sends the one-time codes ``POST /v1/auth/otp`` queued.
+
+Reports partial batch failures; each record is sent at most once (see ``khaya.identity.otp``).
+"""
+
+from typing import Any
+
+from khaya.identity.accounts import send_queued_codes
+
+
+def handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str]]]:
+    return {"batchItemFailures": send_queued_codes(event.get("Records") or [])}
