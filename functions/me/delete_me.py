@@ -1,7 +1,7 @@
-"""DELETE /v1/me — erase the caller's personal data and end every session."""
+"""DELETE /v1/me — end what the caller owned in the marketplace, erase its personal data, end every session."""
 
 from khaya.http import Router, caller, make_handler, no_content
-from khaya.identity.me import erase_account
+from khaya.payments.accounts import erase_account
 
 router = Router()
 
@@ -9,7 +9,9 @@ router = Router()
 @router.delete(
     "/v1/me",
     summary="Erase my account",
-    description="Removes name, phone, email and other personal data; the anonymised ledger stays. Every session ends.",
+    description="Cancels open and assigned jobs, withdraws pending bids, deletes the worker profile, portfolio "
+    "and uploads, then removes name, phone, email and other personal data; the anonymised ledger stays. Every "
+    "session ends. 409 `money_held` while a job holds money.",
     tags=["me"],
     responses={204: {"description": "Erased"}},
 )

@@ -8,6 +8,7 @@
   Anything that does not resolve is a 422 and nothing is saved. Only the recipient code, the
   account's name and the number's last four digits are kept, never the full number. Saving one
   releases the worker's payouts that were waiting for it.
+* ``DELETE /v1/me`` (``erase_account``): the payout account goes with the account.
 * ``GET /v1/banks?currency=``: Paystack's bank list for a currency, cached in memory (six hours)
   and in the table (a day; refreshed when a payout account is saved); an older copy is served
   while Paystack is down.
@@ -172,3 +173,13 @@ def put_payout_account(worker_id: str, data: dict[str, Any]) -> PayoutAccount:
     if resumed:
         logger.info("payouts released", extra={"workerId": worker_id, "count": resumed})
     return PayoutAccount.from_item(item)
+
+
+def erase_account(user_id: str) -> None:
+    """``DELETE /v1/me`` with the payments domain's part: the marketplace's erasure (409
+    ``money_held`` while a job of the user's holds money), and the payout account (a name at a
+    bank, a provider's recipient) deleted in its last transaction. The ledger stays: its entries
+    name the user by id only."""
+    from khaya.market import erasure
+
+    erasure.erase_account(user_id, also=[db.tx_delete(*keys.payout_account(user_id))])
