@@ -301,6 +301,15 @@ def test_a_charge_for_a_job_cancelled_meanwhile_is_flagged(flow):
 # ---------------------------------------------------------------- the handler's house rules
 
 
+@pytest.mark.parametrize("provider", ["paystack", "stripe"])
+@pytest.mark.parametrize("headers", [{}, {"content-type": "text/plain"}], ids=["no headers", "not json"])
+def test_an_unsigned_delivery_is_a_401_whatever_its_body(flow, provider, headers):
+    # Given a delivery with no signature header at all (no body, or one that is not JSON)
+    res = flow.webhook(provider, b"", headers)
+    # Then it is refused as unauthenticated, before its body is looked at
+    assert res.status == 401 and res.json["error"]["code"] == "bad_signature"
+
+
 def test_a_webhook_that_is_not_json_or_too_large_is_refused_in_the_envelope(flow, monkeypatch):
     body, headers = paystack_webhook("charge.success", {"reference": "x"})
     form = flow.webhook("paystack", body, {**headers, "content-type": "application/x-www-form-urlencoded"})
@@ -321,7 +330,7 @@ def test_an_unexpected_failure_is_a_500_with_no_details(flow, monkeypatch):
         raise RuntimeError("secret internals")
 
     monkeypatch.setattr(webhooks, "handle_stripe", boom)
-    res = flow.webhook("stripe", b"{}", {"content-type": "application/json"})
+    res = flow.webhook("stripe", b"{}", {"content-type": "application/json", "stripe-signature": "t=1,v1=00"})
     assert res.status == 500 and "secret internals" not in res.text
     assert res.json["error"]["code"] == "internal_error" and res.json["requestId"] == res.headers["x-request-id"]
 

@@ -246,7 +246,10 @@ def serve(provider: str, event: dict[str, Any], context: Any) -> dict[str, Any]:
     logger.set_correlation_id(rid)
     try:
         handle = handle_paystack if provider == "paystack" else handle_stripe
-        outcome = handle(_checked_body(event), header(event, _HEADERS[provider]))
+        signature = header(event, _HEADERS[provider])
+        if not signature:  # unsigned: refused before anything of the body is looked at
+            raise _bad_signature(provider)
+        outcome = handle(_checked_body(event), signature)
         result = _response(200, {"received": True, "outcome": outcome}, rid)
     except AppError as exc:
         result = _response(exc.status, exc.to_body(rid), rid, exc.headers)
