@@ -23,7 +23,7 @@ router = Router()
     responses={429: {"description": "Daily search quota used"}},
 )
 def search_jobs(
-    q: Annotated[str, Query(min_length=1, max_length=search.MAX_QUERY)],
+    q: Annotated[str, Query(min_length=1, max_length=search.MAX_QUERY, pattern=r"\S")],  # not only blanks
     category: Annotated[Category | None, Query()] = None,
     city: Annotated[CityText | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=search.MAX_RESULTS)] = search.MAX_RESULTS,
