@@ -107,17 +107,21 @@ def native_overlay(layers: list[Path]) -> tuple[Path | None, list[str]]:
     for layer in layers:
         for so in layer.rglob("*.so"):
             if any(tag in so.name for tag in foreign):
-                pkgs.add(so.relative_to(layer).parts[0])
+                top = so.relative_to(layer).parts[0]
+                pkgs.add(top.split(".", 1)[0])  # a package, or a module of its own (_cffi_backend.*.so)
     if not pkgs:
         return None, []
     overlay = ROOT / ".aws-sam" / "bench-overlay"
     overlay.mkdir(parents=True, exist_ok=True)
     for pkg in sorted(pkgs):
         spec = importlib.util.find_spec(pkg)
-        if spec is None or not spec.submodule_search_locations:
+        if spec is None or not (spec.submodule_search_locations or spec.origin):
             raise SystemExit(f"the built layer has {pkg} for another architecture and this venv lacks it")
-        link = overlay / pkg
-        target = Path(next(iter(spec.submodule_search_locations)))
+        if spec.submodule_search_locations:
+            link, target = overlay / pkg, Path(next(iter(spec.submodule_search_locations)))
+        else:  # an extension module on its own: this machine's build of it, under its own file name
+            target = Path(str(spec.origin))
+            link = overlay / target.name
         if link.is_symlink() and link.resolve() != target.resolve():
             link.unlink()
         if not link.exists():
