@@ -26,3 +26,20 @@ def test_each_entry_names_its_job_and_reference_and_pages_follow_one_another(flo
     # Then it sees each charge once, newest first, with the job and the payment it belongs to
     assert [(t["jobId"], t["reference"], t["amount"]["amount"]) for t in seen] == list(reversed(paid))
     assert {t["type"] for t in seen} == {"charge"}
+
+
+def test_a_jobs_ledger_is_read_whole_past_one_page(flow):
+    from khaya import db
+    from khaya.payments import ledger
+
+    # Given a job whose ledger holds more entries than one page of the table's answer (100):
+    # 60 failed payouts, each put back in escrow, after its charge
+    job, _, _ = flow.funded_job(amount=10000)
+    stored = {**job, "clientId": CLIENT["userId"], "workerId": WORKER["userId"]}
+    for i in range(60):
+        for kind in ("payout", "reversal"):
+            db.transact([ledger.entry_action(stored, kind, 10000, "ZAR", reference=f"t-{i}", cause="test")])
+    # When the job's entries are read / Then all 121 come back, and they still sum to the charge held
+    found = ledger.entries(job["id"])
+    assert len(found) == 121 and len({e["id"] for e in found}) == 121
+    assert flow.balances(job["id"]) == {"client": -10000, "escrow": 10000, "worker": 0, "platform": 0}
