@@ -42,4 +42,5 @@ def test_a_jobs_ledger_is_read_whole_past_one_page(flow):
     # When the job's entries are read / Then all 121 come back, and they still sum to the charge held
     found = ledger.entries(job["id"])
     assert len(found) == 121 and len({e["id"] for e in found}) == 121
+    assert [e["kind"] for e in found[:3]] == ["charge", "payout", "reversal"]  # oldest first
     assert flow.balances(job["id"]) == {"client": -10000, "escrow": 10000, "worker": 0, "platform": 0}
