@@ -5,10 +5,22 @@ The user is ``USER#<id> | PROFILE``; its phone and referral code are unique thro
 A signup stays ``pending`` until its code is verified, and a pending signup holds nothing:
 a new signup for the number starts over (the earlier one's user, name, role, password and
 referral code are deleted in the same transaction), so nobody can squat or pre-claim a
-phone they cannot receive codes on. A password given at signup is kept only when the code
-that signup sent is the one verified (``signupId`` on the code); a code asked for later
-through ``POST /v1/auth/otp`` activates the account without it. Unverified signups are
-cleaned up by TTL after ``SIGNUP_PENDING_SECONDS`` (default 1 h) and a day.
+phone they cannot receive codes on. Unverified signups are cleaned up by TTL after
+``SIGNUP_PENDING_SECONDS`` (default 1 h) and a day.
+
+Who verifies a signup. The code proves the phone; the ``userId`` the signup's 201 answered
+(known only to whoever made that signup) proves which signup the person at the phone made.
+``POST /v1/auth/verify`` takes it as ``signupId``:
+
+* ``signupId`` names the pending signup and the code is the one that signup sent: the account
+  activates with its name, role and password.
+* ``signupId`` names another signup (the caller's was replaced by a newer one, perhaps by
+  someone who knows the number and wants the account): 409 ``signup_replaced``, and nothing of
+  the newer signup is activated; the code is spent, and the phone's owner signs up again (which
+  replaces the other signup in turn).
+* no ``signupId`` (or a code asked through ``POST /v1/auth/otp``): the account activates
+  without a password, as the contract says of codes asked later, so a password chosen by
+  anyone but the verifier never opens it.
 """
 
 from __future__ import annotations
@@ -55,6 +67,11 @@ def _user_by_phone(phone: str) -> dict[str, Any] | None:
 
 class _RefcodeTaken(errors.Conflict):
     code = "refcode_taken"
+
+
+class SignupReplaced(errors.Conflict):
+    code = "signup_replaced"
+    default_message = "A newer signup replaced yours for this number; sign up again."
 
 
 def _phone_taken() -> errors.AppError:
@@ -256,8 +273,9 @@ def send_queued_codes(records: list[dict[str, Any]]) -> list[dict[str, str]]:
     return failures
 
 
-def verify(phone_raw: str, code: str, purpose: str) -> dict[str, Any]:
-    """Check a signup/login code → a token pair. A signup code activates the account."""
+def verify(phone_raw: str, code: str, purpose: str, *, signup_id: str | None = None) -> dict[str, Any]:
+    """Check a signup/login code → a token pair. A signup code activates the account (see the
+    module doc for ``signup_id``: a signup that is not the pending one → 409 ``signup_replaced``)."""
     phone = normalize_phone(phone_raw)
     require_signing_key()
     used = otp.verify_code(phone, purpose, code)
@@ -266,8 +284,11 @@ def verify(phone_raw: str, code: str, purpose: str) -> dict[str, Any]:
         raise otp.invalid_code()
     if purpose == "signup" and user.get("status") == "pending":
         user_id = str(user["userId"])
-        # The signup's password counts only with the code that same signup sent.
-        keeps_password = used.get("signupId") == user_id
+        if signup_id is not None and signup_id != user_id:
+            metric("Signup", result="replaced")
+            raise SignupReplaced()
+        # The password counts only for the signup that chose it, verified with the code it sent.
+        keeps_password = signup_id == user_id and used.get("signupId") == user_id
         db.transact(
             [
                 db.tx_update(
