@@ -109,7 +109,8 @@ def test_a_password_given_at_signup_works_when_that_signups_code_is_verified(aws
     body = {"phone": phone, "name": "Naledi", "role": "client", "password": "naledi's own password"}
     signed_up = call_route("POST", "/v1/auth/signup", body=body)
     assert signed_up.status == 201
-    verify = {"phone": phone, "code": sender.last_code(phone), "purpose": "signup", "signupId": signed_up.json["userId"]}
+    code, signup_id = sender.last_code(phone), signed_up.json["userId"]
+    verify = {"phone": phone, "code": code, "purpose": "signup", "signupId": signup_id}
     assert call_route("POST", "/v1/auth/verify", body=verify).status == 200
     assert _login(call_route, phone, "naledi's own password").status == 200
 
