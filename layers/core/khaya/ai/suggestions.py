@@ -17,33 +17,16 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from khaya import db
 from khaya.ai import bedrock, keys, pricing
-from khaya.ai.backend import ModelFailed, Source, answer
-from khaya.api import ApiModel
+from khaya.ai.backend import ModelFailed, answer
 from khaya.ids import now_iso
 from khaya.market.catalog import country_of_city, currency_of_country
-from khaya.money import CURRENCIES, Money
+from khaya.market.estimates import Suggestion
+from khaya.money import CURRENCIES
 
 RECENT_SAMPLES = 50
 CONTEXT_SAMPLES = 20
 SAMPLE_DAYS = 365
 MAX_RATIONALE = 300
-
-
-class PriceRange(ApiModel):
-    min: Money
-    max: Money
-
-
-class DayRange(ApiModel):
-    min: int = Field(ge=1)
-    max: int = Field(ge=1)
-
-
-class Suggestion(ApiModel):
-    price_range: PriceRange
-    timeline_days: DayRange
-    rationale: str
-    source: Source
 
 
 # ---------------------------------------------------------------- the model's side

@@ -6,7 +6,8 @@
   is the last activity, moved in the same transaction as every message: "my conversations"
   is one GSI query, most recent first.
 * Messages ``CONV#<id>`` / ``MSG#<ulid>``, newest first with cursors; text ≤ 4000
-  characters; an attachment is a key this conversation's presigned upload produced.
+  characters; an attachment is a key this conversation's presigned upload produced, exactly:
+  ``attachments/<convId>/<ulid>.<ext>`` (anything else, ``..`` included, is a 400).
 * Only the two participants read or write (anyone else: 404, nothing about it).
 * A conversation is closed (``closedAt``) when one of its participants erases its account
   (``khaya.market.redaction``): the other still reads it, but nobody sends into it or uploads
@@ -17,6 +18,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import Field
@@ -28,6 +30,7 @@ from khaya.http import Caller
 from khaya.ids import new_id, now_iso
 from khaya.market import keys
 
+_ATTACHMENT_NAME = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}\.(?:jpg|png|webp|pdf)")
 MAX_TEXT = 4000
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 PREVIEW = 140
@@ -181,11 +184,17 @@ def attachment_prefix(conversation_id: str) -> str:
     return f"attachments/{conversation_id}/"
 
 
+def _is_attachment_of(key: str, conversation_id: str) -> bool:
+    """``key`` is exactly what ``create_attachment`` makes for this conversation."""
+    prefix = attachment_prefix(conversation_id)
+    return key.startswith(prefix) and _ATTACHMENT_NAME.fullmatch(key[len(prefix) :]) is not None
+
+
 def send_message(who: Caller, conversation_id: str, text: str, attachment_key: str | None) -> Message:
     """One transaction: the message, the conversation's last activity, both participants'
     index items (so each list reorders). A newer message always wins the last-activity slot."""
     conv = _open(_load(conversation_id, who))
-    if attachment_key is not None and not attachment_key.startswith(attachment_prefix(conversation_id)):
+    if attachment_key is not None and not _is_attachment_of(attachment_key, conversation_id):
         raise ValidationFailed(
             "attachmentKey: not an upload of this conversation",
             details=[{"field": "attachmentKey", "issue": "not_owned"}],
