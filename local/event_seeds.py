@@ -324,6 +324,7 @@ SEEDS: dict[str, Entry] = {
     "platform/get_openapi.json": Entry(_nothing, "2xx"),
     "platform/route_not_found.json": Entry(_nothing, 405),
     "platform/route_not_found_unknown_path.json": Entry(_nothing, 404),
+    "streams/route_table_changes.json": Entry(_nothing, NO_FAILURES),  # queued for Notify and AiEnrich
     "webhooks/twilio_status.json": Entry(_twilio_callback, "2xx" if callback_url() else 401),
     "workers/create_portfolio_item.json": Entry(_worker, "2xx"),
     "workers/delete_portfolio_item.json": Entry(_with(World.portfolio), "2xx"),

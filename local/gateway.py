@@ -46,8 +46,8 @@ from local.dynamodb_local import MODES, EngineUnavailable, endpoint_environment,
 from local.events import authorizer_event, http_event, match_path
 from local.intrinsics import Resolver
 from local.lambda_env import lambda_environment, template_variables
-from local.runtime import PRELOAD, CallLog, WorkerPools, WorkerSpec, Zygote
 from local.queues import QueuePoller, queue_sources
+from local.runtime import PRELOAD, CallLog, WorkerPools, WorkerSpec, Zygote
 from local.streams import StreamPoller, stream_sources
 
 MAX_BODY = 10 * 1024 * 1024  # HTTP API's payload limit

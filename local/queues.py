@@ -153,7 +153,9 @@ class QueuePoller:
         for start in range(0, len(done), 10):
             sqs.delete_message_batch(
                 QueueUrl=url,
-                Entries=[{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(done[start : start + 10])],
+                Entries=[
+                    {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(done[start : start + 10])
+                ],
             )
         for start in range(0, len(retry), 10):
             sqs.change_message_visibility_batch(
@@ -194,7 +196,9 @@ class QueuePoller:
             return every
         if not src.report_item_failures or not isinstance(result, dict):
             return set()
-        named = {f.get("itemIdentifier") if isinstance(f, dict) else None for f in result.get("batchItemFailures") or []}
+        named = {
+            f.get("itemIdentifier") if isinstance(f, dict) else None for f in result.get("batchItemFailures") or []
+        }
         if not named <= every:
             return every  # an unknown or empty identifier fails the whole batch, as on Lambda
         return {str(n) for n in named}

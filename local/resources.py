@@ -150,7 +150,11 @@ def create_queues(sqs: Any) -> dict[str, str]:
 
     template = load_template()
     resolver = Resolver(template)
-    queues = {lid: res.get("Properties") or {} for lid, res in template["Resources"].items() if res["Type"] == "AWS::SQS::Queue"}
+    queues = {
+        lid: res.get("Properties") or {}
+        for lid, res in template["Resources"].items()
+        if res["Type"] == "AWS::SQS::Queue"
+    }
     urls: dict[str, str] = {}
     for lid, props in sorted(queues.items(), key=lambda q: "RedrivePolicy" in q[1]):
         attributes: dict[str, str] = {}
@@ -158,6 +162,12 @@ def create_queues(sqs: Any) -> dict[str, str]:
             if key in ("QueueName", "Tags"):
                 continue
             value = resolver.resolve(raw)
-            attributes[key] = json.dumps(value) if isinstance(value, dict) else str(value).lower() if isinstance(value, bool) else str(value)
+            attributes[key] = (
+                json.dumps(value)
+                if isinstance(value, dict)
+                else str(value).lower()
+                if isinstance(value, bool)
+                else str(value)
+            )
         urls[lid] = sqs.create_queue(QueueName=resolver.ref(lid), Attributes=attributes)["QueueUrl"]
     return urls

@@ -44,13 +44,17 @@ CONSUMERS: tuple[Consumer, ...] = (
     Consumer(
         name="notify",
         queue_url_setting="NOTIFY_QUEUE_URL",
-        patterns=({"eventName": CHANGED, "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "JOB#"}, {"prefix": "CONV#"}]}}}},),
+        patterns=(
+            {"eventName": CHANGED, "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "JOB#"}, {"prefix": "CONV#"}]}}}},
+        ),
     ),
     # AiEnrichFunction: a job's search vector and price suggestion, accepted prices.
     Consumer(
         name="ai-enrich",
         queue_url_setting="AI_ENRICH_QUEUE_URL",
-        patterns=({"eventName": CHANGED, "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "JOB#"}]}, "sk": {"S": ["META"]}}}},),
+        patterns=(
+            {"eventName": CHANGED, "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "JOB#"}]}, "sk": {"S": ["META"]}}}},
+        ),
     ),
 )
 
