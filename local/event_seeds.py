@@ -103,7 +103,8 @@ class World:
             body["password"] = password
         signed_up = self.api.call("POST", "/v1/auth/signup", body=body).body
         code = self.api.last_code(phone)
-        verified = self.api.call("POST", "/v1/auth/verify", body={"phone": phone, "code": code, "purpose": "signup"})
+        verify = {"phone": phone, "code": code, "purpose": "signup", "signupId": signed_up["userId"]}
+        verified = self.api.call("POST", "/v1/auth/verify", body=verify)
         self.ids[cast] = signed_up["userId"]
         self.tokens[cast] = verified.body
 
@@ -226,8 +227,9 @@ def _reset_code(world: World) -> list[Binding]:
 
 
 def _signup_code(world: World) -> list[Binding]:
-    world.api.call("POST", "/v1/auth/signup", body={"phone": CLIENT_PHONE, "name": "Thandi", "role": "client"})
-    return [set_body(code=world.api.last_code(CLIENT_PHONE))]
+    body = {"phone": CLIENT_PHONE, "name": "Thandi", "role": "client"}
+    signed_up = world.api.call("POST", "/v1/auth/signup", body=body).body
+    return [set_body(code=world.api.last_code(CLIENT_PHONE), signupId=signed_up["userId"])]
 
 
 def _with(step: Callable[[World], None]) -> Seed:
@@ -339,7 +341,9 @@ def outcome(result: Any) -> tuple[str, bool]:
         status = int(result["statusCode"])
         return str(status), status >= 500
     if isinstance(result, dict) and "isAuthorized" in result:
-        return (ALLOW if result["isAuthorized"] else "deny"), False
+        context = result.get("context") or {}
+        allowed = result["isAuthorized"] is True and "userId" in context and not context.get("refused")
+        return (ALLOW if allowed else f"refused ({context.get('refused', 'denied')})"), False
     if isinstance(result, dict) and "batchItemFailures" in result:
         return (NO_FAILURES if not result["batchItemFailures"] else f"{len(result['batchItemFailures'])} failed"), bool(
             result["batchItemFailures"]
