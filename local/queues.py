@@ -25,7 +25,6 @@ mapping's, made outside any invocation, so they are not attributed to the functi
 from __future__ import annotations
 
 import sys
-import threading
 import traceback
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +32,7 @@ from typing import Any
 from local.cfn import FunctionDef
 from local.containers import Pools
 from local.intrinsics import Resolver
+from local.polling import Poller
 
 MAX_BATCHES_PER_POLL = 50
 
@@ -67,7 +67,7 @@ def queue_sources(fns: list[FunctionDef]) -> list[QueueSource]:
     return out
 
 
-class QueuePoller:
+class QueuePoller(Poller):
     """One thread polling every queue source; ``poll_once`` is the tests' handle."""
 
     def __init__(
@@ -81,6 +81,8 @@ class QueuePoller:
         interval: float = 0.5,
         retry_after: int = 1,
     ) -> None:
+        super().__init__()
+        self.name = "queue-poller"
         self.sources = sources
         self.pools = pools
         self.interval = interval
@@ -92,8 +94,6 @@ class QueuePoller:
         if endpoint_url:
             self._kw["endpoint_url"] = endpoint_url
         self._sqs: Any = None
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def _client(self) -> Any:
         if self._sqs is None:
@@ -101,26 +101,6 @@ class QueuePoller:
 
             self._sqs = boto3.client("sqs", **self._kw)
         return self._sqs
-
-    # ------------------------------------------------------------------ lifecycle
-    def start(self) -> None:
-        if not self.sources:
-            return
-        self._thread = threading.Thread(target=self._run, name="queue-poller", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.poll_once()
-            except Exception:
-                print("queue poller: " + traceback.format_exc(limit=3), file=sys.stderr, flush=True)
-            self._stop.wait(self.interval)
 
     # ------------------------------------------------------------------ polling
     def poll_once(self) -> int:
