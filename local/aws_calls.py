@@ -159,7 +159,16 @@ def _s3(op: str, params: dict[str, Any], region: str) -> list[tuple[str, str]]:
     return [(action, f"arn:aws:s3:::{bucket}")]
 
 
+# SQS has no IAM action of its own for a batch call: the single message's action authorises it.
+_SQS_ACTIONS = {
+    "SendMessageBatch": "SendMessage",
+    "DeleteMessageBatch": "DeleteMessage",
+    "ChangeMessageVisibilityBatch": "ChangeMessageVisibility",
+}
+
+
 def _sqs(op: str, params: dict[str, Any], region: str) -> list[tuple[str, str]]:
+    op = _SQS_ACTIONS.get(op, op)
     if "QueueUrl" in params:
         parts = urlparse(params["QueueUrl"]).path.strip("/").split("/")
         account, name = (parts[0], parts[1]) if len(parts) >= 2 else (ACCOUNT, parts[-1])

@@ -126,18 +126,23 @@ class World:
         self.api.call("POST", f"/v1/conversations/{conv}/messages", body={"text": "Hello"}, who=self.who(CLIENT))
 
     def deliver_stream(self) -> None:
-        """Hand what was written so far to the table's stream consumers (a queued code is sent,
-        a bid becomes a notification), as Lambda does a moment after the write."""
+        """Hand what was written so far to the table's stream readers, and what the router
+        queued to the queue consumers (a queued code is sent, a bid becomes a notification), as
+        Lambda does a moment after the write."""
         from khaya.config import settings
-        from local.cfn import functions
+        from local.cfn import functions, load_template
         from local.containers import Pools
+        from local.intrinsics import Resolver
+        from local.queues import QueuePoller, queue_sources
         from local.streams import StreamPoller, stream_sources
 
         fns = functions()
+        pools = Pools(fns)
         sources = stream_sources(fns)
         for source in sources:
             source.starting_position = "TRIM_HORIZON"  # the records written above, not only later ones
-        StreamPoller(sources, Pools(fns), {"Table": settings().table_name}).poll_once()
+        StreamPoller(sources, pools, {"Table": settings().table_name}).poll_once()
+        QueuePoller(queue_sources(fns), pools, Resolver(load_template()), retry_after=0).poll_once()
 
     def notification(self) -> None:
         """The bid reaches the client as a notification through the stream consumer."""
@@ -321,6 +326,7 @@ SEEDS: dict[str, Entry] = {
     "platform/get_openapi.json": Entry(_nothing, "2xx"),
     "platform/route_not_found.json": Entry(_nothing, 405),
     "platform/route_not_found_unknown_path.json": Entry(_nothing, 404),
+    "streams/route_table_changes.json": Entry(_nothing, NO_FAILURES),  # queued for Notify and AiEnrich
     "webhooks/twilio_status.json": Entry(_twilio_callback, "2xx" if callback_url() else 401),
     "workers/create_portfolio_item.json": Entry(_worker, "2xx"),
     "workers/delete_portfolio_item.json": Entry(_with(World.portfolio), "2xx"),

@@ -13,7 +13,8 @@
   event, authorised by the template's Lambda authorizer for non-public routes, and served
   by the function's handler from a pool of warm "containers": processes of that function
   alone, each with exactly the environment its template entry gives it (``local.runtime``).
-* Table stream consumers run from moto's stream (``local.streams``).
+* Table stream consumers run from moto's stream (``local.streams``); queue consumers from
+  moto's SQS (``local.queues``).
 * ``/_dev/...`` routes (``local.dev_routes``) exist only here.
 """
 
@@ -45,6 +46,7 @@ from local.dynamodb_local import MODES, EngineUnavailable, endpoint_environment,
 from local.events import authorizer_event, http_event, match_path
 from local.intrinsics import Resolver
 from local.lambda_env import lambda_environment, template_variables
+from local.queues import QueuePoller, queue_sources
 from local.runtime import PRELOAD, CallLog, WorkerPools, WorkerSpec, Zygote
 from local.streams import StreamPoller, stream_sources
 
@@ -518,6 +520,8 @@ def main(argv: list[str] | None = None) -> int:
         skip_existing=args.seed_jobs > 0,
     )
     poller.start()
+    queues = QueuePoller(queue_sources(fns), gateway.pools, resolver, endpoint_url=endpoint, region=REGION)
+    queues.start()
 
     dev_routes.load_extensions()
     try:
@@ -525,6 +529,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"cannot listen on 127.0.0.1:{args.port} ({exc.strerror}); try PORT=<another> make run", file=sys.stderr)
         poller.stop()
+        queues.stop()
         gateway.pools.stop()
         moto.stop()
         if engine:
@@ -545,6 +550,7 @@ def main(argv: list[str] | None = None) -> int:
     httpd.shutdown()
     httpd.server_close()
     poller.stop()
+    queues.stop()
     gateway.pools.stop()
     moto.stop()
     if engine:
