@@ -85,7 +85,9 @@ def _query_leading(params: dict[str, Any]) -> dict[str, list[str]]:
     for left, right in re.findall(r"([#\w]+)\s*=\s*(:\w+)", str(params.get("KeyConditionExpression") or "")):
         if names.get(left, left) in _PARTITION_KEYS and "S" in (values.get(right) or {}):
             return {"dynamodb:LeadingKeys": [str(values[right]["S"])]}
-    return {}
+    # Every Query names its partition on AWS: one this module cannot read must not pass a
+    # LeadingKeys condition by naming none (ForAllValues holds for an empty set).
+    return {"dynamodb:LeadingKeys": ["<unparsed>"]}
 
 
 def _dynamodb(op: str, params: dict[str, Any], region: str) -> list[Request]:

@@ -410,9 +410,7 @@ def make_handler_class(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
                 return
             path = self.path.split("?", 1)[0]
             if body is None:
-                reply = envelope(
-                    413, "payload_too_large", f"The body may be at most {MAX_BODY} bytes.", uuid.uuid4().hex[:20]
-                )
+                reply = gateway_message(413, "Request Entity Too Large")  # API Gateway's own, over 10 MB
                 reply.headers.append(("Connection", "close"))
             else:
                 pairs = [(k, v) for k, v in self.headers.items()]

@@ -246,3 +246,13 @@ def test_a_listing_prefix_condition_is_evaluated() -> None:
     calls = [("F", a, r, "call", json.dumps(c, sort_keys=True)) for a, r, c in mine + other]
     denied, _ = check(calls, roles)
     assert [d.context for d in denied] == ['{"s3:prefix": ["attachments/"]}']
+
+
+def test_a_query_whose_partition_cannot_be_read_fails_a_leading_keys_condition() -> None:
+    # Given a Query in the legacy form, whose partition key this check does not parse
+    legacy = {"TableName": "t", "KeyConditions": {"pk": {"ComparisonOperator": "EQ", "AttributeValueList": []}}}
+    ((action, _resource, context),) = requests_with_context("dynamodb", "Query", legacy, "af-south-1")
+    roles = function_policies(template([{"Statement": [USERS_ONLY]}]))
+    # Then it is refused, as AWS would refuse a Query of another partition, rather than allowed
+    denied, _ = check([("F", action, TABLE, "call", json.dumps(context, sort_keys=True))], roles)
+    assert [d.action for d in denied] == ["dynamodb:Query"]
