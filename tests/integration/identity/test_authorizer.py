@@ -296,3 +296,28 @@ def test_a_table_outage_denies_instead_of_failing(aws, call_route, monkeypatch):
 
     monkeypatch.setattr(authorizer, "_user_state", down)
     assert _authorize(user["tokens"]["accessToken"]) == {"isAuthorized": False}
+
+
+def test_an_access_token_from_before_a_password_reset_is_denied(aws, call_route, sender, no_cache):
+    user = signup_and_login_in_process(call_route, "client", password="a long enough password")
+    assert _authorize(user["tokens"]["accessToken"])["isAuthorized"]
+    # When the password is reset with a code
+    assert call_route("POST", "/v1/auth/otp", body={"phone": user["phone"], "purpose": "reset"}).status == 202
+    body = {"phone": user["phone"], "code": sender.last_code(user["phone"]), "newPassword": "a brand new password"}
+    assert call_route("POST", "/v1/auth/password/reset", body=body).status == 204
+    # Then the access token from before is denied, and one from a new sign-in passes
+    assert _authorize(user["tokens"]["accessToken"]) == {"isAuthorized": False}
+    login = {"phone": user["phone"], "password": "a brand new password"}
+    fresh = call_route("POST", "/v1/auth/login", body=login).json
+    assert _authorize(fresh["accessToken"])["isAuthorized"]
+
+
+def test_an_access_token_from_before_a_suspension_stays_denied_once_unsuspended(aws, call_route, no_cache):
+    from khaya.identity.accounts import suspend_user, unsuspend_user
+
+    user = signup_and_login_in_process(call_route, "worker")
+    # When the account is suspended and then unsuspended
+    suspend_user(user["user"]["userId"])
+    unsuspend_user(user["user"]["userId"])
+    # Then the token from before the suspension still does not pass
+    assert _authorize(user["tokens"]["accessToken"]) == {"isAuthorized": False}
