@@ -286,16 +286,98 @@ def test_before_the_operator_sets_the_keys_tokens_are_refused_and_sign_in_is_503
     assert again.status == 200, again
 
 
-def test_a_table_outage_denies_instead_of_failing(aws, call_route, monkeypatch):
-    from khaya.identity import authorizer
+@pytest.fixture
+def table(no_cache):
+    """The authorizer's own DynamoDB client, to make DynamoDB answer what a test needs."""
+    from khaya.aws import client
+
+    return client("dynamodb")
+
+
+def test_a_table_outage_denies_instead_of_failing(aws, call_route, table):
+    from botocore.exceptions import EndpointConnectionError
 
     user = signup_and_login_in_process(call_route, "client")
+    calls = []
 
-    def down(_user_id, _session_id):
-        raise ConnectionError("table unreachable")
+    def unreachable(**_):
+        calls.append(1)
+        raise EndpointConnectionError(endpoint_url="https://dynamodb.af-south-1.amazonaws.com")
 
-    monkeypatch.setattr(authorizer, "_user_state", down)
-    assert _authorize(user["tokens"]["accessToken"]) == {"isAuthorized": False}
+    # Given DynamoDB cannot be reached at all
+    table.meta.events.register("before-send.dynamodb.BatchGetItem", unreachable)
+    try:
+        # Then the token is denied (a clean deny, never an error the gateway would show as a 500)
+        assert _authorize(user["tokens"]["accessToken"]) == {"isAuthorized": False}
+    finally:
+        table.meta.events.unregister("before-send.dynamodb.BatchGetItem", unreachable)
+    assert calls  # the authorizer did ask DynamoDB
+    # And once DynamoDB answers again, the same token passes
+    assert _authorize(user["tokens"]["accessToken"])["isAuthorized"]
+
+
+@pytest.mark.parametrize("code", ["InternalServerError", "ProvisionedThroughputExceededException"])
+def test_a_dynamodb_error_denies(aws, call_route, table, code):
+    from botocore.stub import Stubber
+
+    user = signup_and_login_in_process(call_route, "client")
+    with Stubber(table) as stub:
+        stub.add_client_error("batch_get_item", service_error_code=code, http_status_code=500)
+        assert _authorize(user["tokens"]["accessToken"]) == {"isAuthorized": False}
+        stub.assert_no_pending_responses()
+
+
+def _unprocessed(table_name: str, keys: list) -> dict:
+    return {"Responses": {table_name: []}, "UnprocessedKeys": {table_name: {"Keys": keys}}}
+
+
+def _answer(user) -> tuple[str, dict]:
+    """What DynamoDB answers the authorizer for ``user``: its profile and its live session."""
+    from khaya import db
+    from khaya.config import settings
+    from khaya.identity import keys
+
+    sid = jwt.decode(user["tokens"]["accessToken"], options={"verify_signature": False})["sid"]
+    profile = db.get(*keys.user(user["user"]["userId"]))
+    name = settings().table_name
+    items = [
+        {
+            "sk": {"S": "PROFILE"},
+            "status": {"S": profile["status"]},
+            "role": {"S": profile["role"]},
+            "tokenVersion": {"N": "0"},
+        },
+        {"sk": {"S": f"RTF#{sid}"}, "status": {"S": "active"}},
+    ]
+    pk = {"S": f"USER#{user['user']['userId']}"}
+    return name, {"keys": [{"pk": pk, "sk": {"S": "PROFILE"}}, {"pk": pk, "sk": {"S": f"RTF#{sid}"}}], "items": items}
+
+
+def test_keys_dynamodb_leaves_unprocessed_are_asked_again(aws, call_route, table):
+    from botocore.stub import Stubber
+
+    user = signup_and_login_in_process(call_route, "client")
+    name, answer = _answer(user)
+    with Stubber(table) as stub:
+        # Given DynamoDB, throttled, answers the first read with both keys unprocessed, then both items
+        stub.add_response("batch_get_item", _unprocessed(name, answer["keys"]))
+        stub.add_response("batch_get_item", {"Responses": {name: answer["items"]}})
+        # Then the token passes on the second read
+        assert _authorize(user["tokens"]["accessToken"])["isAuthorized"]
+        stub.assert_no_pending_responses()
+
+
+def test_a_read_that_stays_unprocessed_denies_after_three_tries(aws, call_route, table):
+    from botocore.stub import Stubber
+
+    user = signup_and_login_in_process(call_route, "client")
+    name, answer = _answer(user)
+    with Stubber(table) as stub:
+        for _ in range(3):
+            stub.add_response("batch_get_item", _unprocessed(name, answer["keys"]))
+        # Then it fails closed, after three reads
+        assert _authorize(user["tokens"]["accessToken"]) == {"isAuthorized": False}
+        stub.assert_no_pending_responses()
 
 
 def test_an_access_token_from_before_a_password_reset_is_denied(aws, call_route, sender, no_cache):
