@@ -31,6 +31,7 @@ class DevContext:
     endpoint_url: str  # moto's server
     table_name: str
     routes: list[dict[str, Any]] = field(default_factory=list)  # served routes, for /_dev/routes
+    streams: Any = None  # the table's stream poller (local.streams.StreamPoller), once it runs
 
 
 DevHandler = Callable[[dict[str, Any], DevContext], Any]
@@ -71,3 +72,17 @@ def registered() -> list[tuple[str, str]]:
 def list_routes(event: dict[str, Any], ctx: DevContext) -> dict[str, Any]:
     dev = [{"method": m, "path": p, "function": None, "public": True} for m, p in registered()]
     return {"routes": ctx.routes + dev}
+
+
+@dev_route("POST", "/_dev/streams/settle")
+def settle_streams(event: dict[str, Any], ctx: DevContext) -> dict[str, Any]:
+    """Answer once the table's stream consumers are idle (what they wrote delivered too): 200, or
+    503 after ``timeout`` seconds (query, default 30). For a test that must not measure a request
+    while a consumer still works on an earlier one."""
+    import json
+
+    raw = (event.get("queryStringParameters") or {}).get("timeout") or "30"
+    timeout = max(0.0, min(120.0, float(raw))) if raw.replace(".", "", 1).isdigit() else 30.0
+    idle = ctx.streams is None or ctx.streams.settle(timeout)
+    status = 200 if idle else 503
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps({"idle": idle})}

@@ -507,6 +507,7 @@ def main(argv: list[str] | None = None) -> int:
         skip_existing=args.seed_jobs > 0,
     )
     poller.start()
+    gateway.dev.streams = poller  # POST /_dev/streams/settle
 
     dev_routes.load_extensions()
     try:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import sys
 import threading
+import time
 import traceback
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -111,6 +112,10 @@ class StreamPoller:
             self._kw["endpoint_url"] = endpoint_url
         self._shards: dict[tuple[str, str], _Shard] = {}  # (function id, shard id) → state
         self._stop = threading.Event()
+        self._wake = threading.Event()  # poll now, not at the end of the interval
+        self._rounds = threading.Condition()
+        self._started = 0  # polls begun
+        self._quiet = 0  # the latest poll that found nothing to deliver
         self._thread: threading.Thread | None = None
         self._clients: dict[str, Any] = {}
 
@@ -130,16 +135,42 @@ class StreamPoller:
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
         if self._thread:
             self._thread.join(timeout=10)
 
+    def settle(self, timeout: float = 30.0) -> bool:
+        """Wait until the consumers are idle: a whole poll begun after this call found nothing to
+        deliver (what they wrote has been delivered too). False if that takes over ``timeout``."""
+        if not self.sources:
+            return True
+        deadline = time.monotonic() + timeout
+        with self._rounds:
+            asked = self._started
+            while self._quiet <= asked:
+                self._wake.set()
+                left = deadline - time.monotonic()
+                if left <= 0 or self._thread is None or not self._thread.is_alive():
+                    return False
+                self._rounds.wait(min(left, self.interval))
+        return True
+
     def _run(self) -> None:
         while not self._stop.is_set():
+            with self._rounds:
+                self._started += 1
+                this = self._started
             try:
-                self.poll_once()
+                invoked = self.poll_once()
             except Exception:
+                invoked = -1
                 print("stream poller: " + traceback.format_exc(limit=3), file=sys.stderr, flush=True)
-            self._stop.wait(self.interval)
+            with self._rounds:
+                if invoked == 0:
+                    self._quiet = this
+                self._rounds.notify_all()
+            self._wake.wait(self.interval)
+            self._wake.clear()
 
     # ------------------------------------------------------------------ polling
     def poll_once(self) -> int:
