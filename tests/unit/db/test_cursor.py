@@ -156,5 +156,6 @@ def test_a_cursor_that_is_not_text_is_invalid(bad: object) -> None:
 
 
 def test_a_cursor_needs_a_scope() -> None:
-    with pytest.raises(ValueError, match="a cursor needs a scope"):
+    with pytest.raises(ValueError, match="^a cursor needs a scope$"):
         encode_cursor(KEY, "", secret=SECRET)
+
