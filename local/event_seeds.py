@@ -123,7 +123,8 @@ class World:
             body["password"] = password
         signed_up = self.api.call("POST", "/v1/auth/signup", body=body).body
         code = self.api.last_code(phone)
-        verified = self.api.call("POST", "/v1/auth/verify", body={"phone": phone, "code": code, "purpose": "signup"})
+        verify = {"phone": phone, "code": code, "purpose": "signup", "signupId": signed_up["userId"]}
+        verified = self.api.call("POST", "/v1/auth/verify", body=verify)
         self.ids[cast] = signed_up["userId"]
         self.tokens[cast] = verified.body
 
@@ -257,8 +258,9 @@ def _queued_code(world: World) -> list[Binding]:
 
 
 def _signup_code(world: World) -> list[Binding]:
-    world.api.call("POST", "/v1/auth/signup", body={"phone": CLIENT_PHONE, "name": "Thandi", "role": "client"})
-    return [set_body(code=world.api.last_code(CLIENT_PHONE))]
+    body = {"phone": CLIENT_PHONE, "name": "Thandi", "role": "client"}
+    signed_up = world.api.call("POST", "/v1/auth/signup", body=body).body
+    return [set_body(code=world.api.last_code(CLIENT_PHONE), signupId=signed_up["userId"])]
 
 
 def _with(step: Callable[[World], None]) -> Seed:
