@@ -122,7 +122,8 @@ def test_a_cursor_is_exactly_the_documented_format(key: dict[str, str]) -> None:
     cursor = encode_cursor(key, "jobs:plumbing:cpt:open", secret=SECRET)
     # Then it is the documented format, so one given out before a deploy still reads after it
     assert cursor == _documented(key, "jobs:plumbing:cpt:open", SECRET)
-    assert decode_cursor(_documented(key, "jobs:plumbing:cpt:open", SECRET), "jobs:plumbing:cpt:open", secret=SECRET) == key
+    documented = _documented(key, "jobs:plumbing:cpt:open", SECRET)
+    assert decode_cursor(documented, "jobs:plumbing:cpt:open", secret=SECRET) == key
 
 
 def test_cursors_of_every_length_round_trip() -> None:
@@ -156,6 +157,5 @@ def test_a_cursor_that_is_not_text_is_invalid(bad: object) -> None:
 
 
 def test_a_cursor_needs_a_scope() -> None:
-    with pytest.raises(ValueError, match="^a cursor needs a scope$"):
+    with pytest.raises(ValueError, match=r"^a cursor needs a scope$"):
         encode_cursor(KEY, "", secret=SECRET)
-

@@ -200,4 +200,3 @@ def logout(refresh_token: str) -> None:
     if rt is not None:
         revoke_family(str(rt["userId"]), str(rt["familyId"]), "logout")
         metric("TokenRefresh", result="logout")
-
