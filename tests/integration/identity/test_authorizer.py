@@ -244,6 +244,22 @@ def test_the_user_cache_expires(aws, call_route, monkeypatch):
     assert _authorize(user["tokens"]["accessToken"]) == {"isAuthorized": False}
 
 
+def test_by_default_a_revocation_shows_within_15_seconds(aws, call_route, monkeypatch):
+    from khaya.identity import authorizer
+    from khaya.identity.accounts import suspend_user
+
+    clock = [1000.0]
+    monkeypatch.setattr(authorizer.time, "monotonic", lambda: clock[0])
+    user = signup_and_login_in_process(call_route, "client")
+    # Given a token the authorizer passed (with no cache setting: its default)
+    assert _authorize(user["tokens"]["accessToken"])["isAuthorized"]
+    # When the account is suspended, and just over 15 s pass
+    suspend_user(user["user"]["userId"])
+    clock[0] += 15.001
+    # Then the token is denied
+    assert _authorize(user["tokens"]["accessToken"]) == {"isAuthorized": False}
+
+
 def test_a_rotated_key_is_picked_up_and_old_tokens_stay_valid(aws, call_route):
     from khaya.identity.cli import rotate_jwt_key
 
@@ -375,9 +391,11 @@ def test_a_read_that_stays_unprocessed_denies_after_three_tries(aws, call_route,
     with Stubber(table) as stub:
         for _ in range(3):
             stub.add_response("batch_get_item", _unprocessed(name, answer["keys"]))
-        # Then it fails closed, after three reads
+        stub.add_response("batch_get_item", {"Responses": {name: answer["items"]}})  # a 4th read would answer
+        # Then it fails closed after three reads, without a fourth (a throttled table is not asked forever)
         assert _authorize(user["tokens"]["accessToken"]) == {"isAuthorized": False}
-        stub.assert_no_pending_responses()
+        with pytest.raises(AssertionError):
+            stub.assert_no_pending_responses()  # the fourth answer was never asked for
 
 
 def test_an_access_token_from_before_a_password_reset_is_denied(aws, call_route, sender, no_cache):
