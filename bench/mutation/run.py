@@ -60,6 +60,8 @@ PROJECT = ("tests", "functions", "local", "events", "template.yaml")
 # Caught: a mutant that makes a test fail or hang, or that mypy --strict rejects (make test runs
 # it on the layer, so such a change can never ship; mutmut type-checks every mutant first).
 KILLED = {"killed", "timeout", "caught by type check"}
+# Not tested yet: a run stopped before it reached them (resume with --keep).
+PENDING = {"not checked", "check was interrupted by user"}
 
 
 # ---------------------------------------------------------------------- configuration
@@ -205,7 +207,11 @@ class Result:
 
     @property
     def survivors(self) -> list[Mutant]:
-        return [m for m in self.mutants if m.status not in KILLED]
+        return [m for m in self.mutants if m.status not in KILLED | PENDING]
+
+    @property
+    def pending(self) -> int:
+        return self.count(*PENDING)
 
     @property
     def equivalent(self) -> list[Mutant]:
@@ -217,7 +223,9 @@ class Result:
 
     @property
     def percent(self) -> float:
-        return 100.0 * self.killed / len(self.mutants) if self.mutants else 100.0
+        """Of the mutants tested so far."""
+        tested = len(self.mutants) - self.pending
+        return 100.0 * self.killed / tested if tested else 100.0
 
 
 def function_of(mutant_name: str) -> str:
@@ -241,7 +249,7 @@ def read_results(where: Path, module: Module, names: list[str] | None) -> list[M
         if names and not any(fnmatch(name, pattern) for pattern in names):
             continue
         out.append(Mutant(name, status_by_exit_code[code], function_of(name)))
-    survivors = [m for m in out if m.status not in KILLED]
+    survivors = [m for m in out if m.status not in KILLED | PENDING]
     if survivors:
         diffs = _diffs(where, [m.name for m in survivors])
         for m in survivors:
@@ -307,7 +315,7 @@ def _survivors(where: Path, module: Module) -> list[str]:
     if not meta.exists():
         return []
     codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
-    return [name for name, code in codes.items() if status_by_exit_code[code] not in KILLED]
+    return [name for name, code in codes.items() if status_by_exit_code[code] not in KILLED | PENDING]
 
 
 # ---------------------------------------------------------------------- quick mode
@@ -385,12 +393,15 @@ def render(results: list[Result], settings: Settings, *, total_seconds: float, n
         "Killed: a test failed or hung (timeout), or mypy --strict rejected the mutant (the layer is type-checked "
         "by `make test`, so such a change cannot ship): that share is in brackets.",
         "",
-        "| module | mutants | killed (by mypy) | survived | equivalent | unaccounted | killed % | duration |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "Not run: mutants a stopped run had not tested yet (resume with `--keep`); the killed share is of "
+        "those tested, and a module with any not run has not passed.",
+        "",
+        "| module | mutants | not run | killed (by mypy) | survived | equivalent | unaccounted | killed % | duration |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         lines.append(
-            f"| {r.module.name} | {len(r.mutants)} | {r.killed} ({r.count('caught by type check')}) "
+            f"| {r.module.name} | {len(r.mutants)} | {r.pending} | {r.killed} ({r.count('caught by type check')}) "
             f"| {len(r.survivors)} | {len(r.equivalent)} | {len(r.unaccounted)} | {r.percent:.1f} "
             f"| {r.seconds / 60:.1f} min |"
         )
@@ -509,6 +520,8 @@ def main(argv: list[str] | None = None) -> int:
         if engine is not None:
             engine.stop()
     total = time.monotonic() - started
+    if args.report_only:  # the time the results took when they were made
+        total = sum(r.seconds for r in results)
 
     note = "every module" if full else ("quick mode since " + args.changed if args.changed else "some modules")
     if not_run:
@@ -524,11 +537,14 @@ def main(argv: list[str] | None = None) -> int:
             failed = True
             print(f"\nmutate: {r.module.name}: survivor not accounted for ({m.status}) — kill it or list it:")
             print(stub(m, r.module.name))
+        if r.pending:
+            failed = True
+            print(f"mutate: {r.module.name}: {r.pending} mutants not run yet (resume with --keep)")
         partial = args.changed and any(n for mod, n in scope if mod == r.module and n)
         if not partial and r.percent < settings.min_killed_percent:
             failed = True
             print(f"mutate: {r.module.name}: {r.percent:.1f} % killed, below {settings.min_killed_percent:.0f} %")
-    return 1 if failed else 0
+    return 1 if failed or not_run else 0
 
 
 if __name__ == "__main__":
