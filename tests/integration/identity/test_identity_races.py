@@ -67,6 +67,21 @@ def test_one_refresh_token_used_twice_at_once_ends_the_session(fake):
         first.result()
     # And the reuse ended the session: the token the winner got no longer refreshes either
     assert invoke("POST", "/v1/auth/refresh", None, {"refreshToken": rotated["refreshToken"]})[0] == 401
+    # And the session's record says why
+    assert _family_of(pair)["revokedReason"] == "reuse"
+
+
+def _family_of(pair: dict) -> dict:
+    """The session record (refresh family) of the session ``pair`` belongs to."""
+    import jwt
+
+    from khaya import db
+    from khaya.identity import keys
+
+    claims = jwt.decode(pair["accessToken"], options={"verify_signature": False})
+    family = db.get(*keys.refresh_family(str(claims["sub"]), str(claims["sid"])), consistent=True)
+    assert family is not None
+    return family
 
 
 def test_a_refresh_racing_the_logout_of_its_session_is_a_401(fake):

@@ -161,3 +161,22 @@ def test_logging_out_with_a_token_whose_session_record_is_gone_changes_nothing(a
     # When the old token logs out / Then 204, and the session record does not come back
     assert call_route("POST", "/v1/auth/logout", body={"refreshToken": user["tokens"]["refreshToken"]}).status == 204
     assert db.get(*key, consistent=True) is None
+
+
+def test_the_table_records_why_and_when_a_session_ended(aws, call_route):
+    # Given a session whose used refresh token is presented again (a stolen copy)
+    stolen = signup_and_login_in_process(call_route, "client")
+    first = stolen["tokens"]["refreshToken"]
+    assert _refresh(call_route, first).status == 200
+    assert _refresh(call_route, first).status == 401
+    # Then its record says it ended for a reuse, and when
+    family = _family(stolen)
+    assert (family["status"], family["revokedReason"]) == ("revoked", "reuse")
+    assert ISO_UTC.match(family["revokedAt"]) and _close(family["revokedAt"], time.time())
+    # Given a session that logged out, whose token is then presented again
+    ended = signup_and_login_in_process(call_route, "client")
+    assert call_route("POST", "/v1/auth/logout", body={"refreshToken": ended["tokens"]["refreshToken"]}).status == 204
+    assert _refresh(call_route, ended["tokens"]["refreshToken"]).status == 401
+    # Then it stays recorded as a logout (a token of an ended session is refused, not a reuse)
+    family = _family(ended)
+    assert (family["status"], family["revokedReason"]) == ("revoked", "logout")
