@@ -369,14 +369,21 @@ def _answer(user) -> tuple[str, dict]:
     return name, {"keys": [{"pk": pk, "sk": {"S": "PROFILE"}}, {"pk": pk, "sk": {"S": f"RTF#{sid}"}}], "items": items}
 
 
-def test_keys_dynamodb_leaves_unprocessed_are_asked_again(aws, call_route, table):
+@pytest.mark.parametrize("responses", ["empty list", "no table", "none"])
+def test_keys_dynamodb_leaves_unprocessed_are_asked_again(aws, call_route, table, responses):
     from botocore.stub import Stubber
 
     user = signup_and_login_in_process(call_route, "client")
     name, answer = _answer(user)
+    first = _unprocessed(name, answer["keys"])
+    if responses == "no table":
+        first["Responses"] = {}
+    elif responses == "none":
+        del first["Responses"]
     with Stubber(table) as stub:
-        # Given DynamoDB, throttled, answers the first read with both keys unprocessed, then both items
-        stub.add_response("batch_get_item", _unprocessed(name, answer["keys"]))
+        # Given DynamoDB, throttled, answers the first read with both keys unprocessed (and its
+        # Responses in any of the shapes it may take when it found nothing), then both items
+        stub.add_response("batch_get_item", first)
         stub.add_response("batch_get_item", {"Responses": {name: answer["items"]}})
         # Then the token passes on the second read
         assert _authorize(user["tokens"]["accessToken"])["isAuthorized"]
