@@ -391,17 +391,20 @@ def render(results: list[Result], settings: Settings, *, total_seconds: float, n
         "in `bench/mutation/equivalent.toml` with its reason.",
         "",
         "Killed: a test failed or hung (timeout), or mypy --strict rejected the mutant (the layer is type-checked "
-        "by `make test`, so such a change cannot ship): that share is in brackets.",
+        "by `make test`, so such a change cannot ship): in brackets, how many by mypy and how many by timeout "
+        "(mutmut's CPU-time limit; on a loaded machine a timeout is worth a second run with `--keep --survivors`).",
         "",
         "Not run: mutants a stopped run had not tested yet (resume with `--keep`); the killed share is of "
         "those tested, and a module with any not run has not passed.",
         "",
-        "| module | mutants | not run | killed (by mypy) | survived | equivalent | unaccounted | killed % | duration |",
+        "| module | mutants | not run | killed (by mypy, timeout) | survived | equivalent | unaccounted | killed % "
+        "| duration |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results:
         lines.append(
-            f"| {r.module.name} | {len(r.mutants)} | {r.pending} | {r.killed} ({r.count('caught by type check')}) "
+            f"| {r.module.name} | {len(r.mutants)} | {r.pending} "
+            f"| {r.killed} ({r.count('caught by type check')}, {r.count('timeout')}) "
             f"| {len(r.survivors)} | {len(r.equivalent)} | {len(r.unaccounted)} | {r.percent:.1f} "
             f"| {r.seconds / 60:.1f} min |"
         )
