@@ -461,6 +461,9 @@ def main(argv: list[str] | None = None) -> int:
         help="with --keep: test again only the last survivors (after new tests)",
     )
     parser.add_argument(
+        "--mutants", nargs="+", metavar="NAME", help="with --keep and one --only module: test again these (globs)"
+    )
+    parser.add_argument(
         "--report-only", action="store_true", help="run nothing: the report from the results already in .mutmut/"
     )
     args = parser.parse_args(argv)
@@ -490,6 +493,8 @@ def main(argv: list[str] | None = None) -> int:
         for module, names in scope:
             where = stage(module, settings, fresh=not (args.keep or args.report_only))
             retest = _survivors(where, module) if args.survivors and args.keep else []
+            if args.mutants and args.keep:
+                retest = list(args.mutants)
             what = f"{len(names)} changed function(s)" if names else f"{len(retest)} survivors" if retest else "all"
             if args.report_only:
                 if not (where / "mutants" / f"{module.source}.meta").exists():
