@@ -520,6 +520,7 @@ def main(argv: list[str] | None = None) -> int:
     poller.start()
     queues = QueuePoller(queue_sources(fns), gateway.pools, resolver, endpoint_url=endpoint, region=REGION)
     queues.start()
+    gateway.dev.pollers = [poller, queues]  # POST /_dev/streams/settle
 
     dev_routes.load_extensions()
     try:
