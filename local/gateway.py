@@ -13,7 +13,8 @@
   event, authorised by the template's Lambda authorizer for non-public routes, and served
   by the function's handler from a pool of warm "containers": processes of that function
   alone, each with exactly the environment its template entry gives it (``local.runtime``).
-* Table stream consumers run from moto's stream (``local.streams``).
+* Table stream consumers run from moto's stream (``local.streams``); queue consumers from
+  moto's SQS (``local.queues``).
 * ``/_dev/...`` routes (``local.dev_routes``) exist only here.
 """
 
@@ -45,6 +46,7 @@ from local.dynamodb_local import MODES, EngineUnavailable, endpoint_environment,
 from local.events import authorizer_event, http_event, match_path
 from local.intrinsics import Resolver
 from local.lambda_env import lambda_environment, template_variables
+from local.queues import QueuePoller, queue_sources
 from local.runtime import PRELOAD, CallLog, WorkerPools, WorkerSpec, Zygote
 from local.streams import StreamPoller, stream_sources
 
@@ -190,6 +192,13 @@ class Reply:
     status: int
     headers: list[tuple[str, str]]
     body: bytes
+    from_gateway: bool = False  # API Gateway's own answer: no function ran, no X-Request-Id
+
+
+def gateway_message(status: int, message: str) -> Reply:
+    """What HTTP API itself answers when it refuses a request (its bodies cannot be customised)."""
+    body = json.dumps({"message": message}, separators=(",", ":")).encode("utf-8")
+    return Reply(status, [("Content-Type", JSON_TYPE)], body, from_gateway=True)
 
 
 def envelope(status: int, code: str, message: str, request_id: str, headers: dict[str, str] | None = None) -> Reply:
@@ -249,7 +258,7 @@ class Gateway:
         except Exception:
             # A gateway bug or a function that failed to start: log it here, never in the response.
             traceback.print_exc(file=sys.stderr)
-            reply = envelope(500, "internal_error", "Something went wrong on our side.", rid)
+            reply = gateway_message(500, "Internal Server Error")
         # CORS is open in the local stage only; deployed stages use CorsAllowedOrigins.
         present = {k.lower() for k, _ in reply.headers}
         if "access-control-allow-origin" not in present:
@@ -257,7 +266,7 @@ class Gateway:
         expose = self.cors.get("Access-Control-Expose-Headers")
         if expose and "access-control-expose-headers" not in present:
             reply.headers.append(("Access-Control-Expose-Headers", expose))
-        if not any(k.lower() == "x-request-id" for k, _ in reply.headers):
+        if not reply.from_gateway and not any(k.lower() == "x-request-id" for k, _ in reply.headers):
             reply.headers.append(("X-Request-Id", rid))
         reply.headers.append(("apigw-requestid", rid))
         return reply
@@ -312,26 +321,30 @@ class Gateway:
     ) -> dict[str, Any] | Reply:
         """Run the Lambda authorizer as HTTP API does, with no cache.
 
-        The template sets ``ReauthorizeEvery: 60``; locally every request is authorised
-        afresh so that a suspension or a logout is visible to the very next request (tests
-        rely on it). On AWS the gateway's own 401/403 bodies are ``{"message": ...}``;
-        locally we answer the API's error envelope, which is the contract clients code to.
+        The template sets ``ReauthorizeEvery``; locally every request is authorised afresh so
+        that a suspension or a logout is visible to the very next request (tests rely on it).
+        What a refusal looks like is AWS's: no ``Authorization`` header is the gateway's own
+        ``401 {"message": "Unauthorized"}`` without calling the authorizer; ``isAuthorized:
+        false`` is ``403 {"message": "Forbidden"}``; an authorizer that fails or answers
+        nonsense is ``500 {"message": "Internal Server Error"}``. The authorizer passes the
+        refusals a client must act on to the function (``khaya.identity.authorizer``).
         """
-        deny = envelope(401, "unauthorized", "Authentication is required.", rid)
         merged = {k.lower(): v for k, v in headers}
         if not merged.get("authorization"):
-            return deny  # no identity source: HTTP API rejects without calling the authorizer
+            return gateway_message(401, "Unauthorized")
         if self.authorizer_id is None or self.authorizer_id not in self.pools:
-            return deny
+            return gateway_message(500, "Internal Server Error")
         event = authorizer_event(method, path, route_path, merged, ip)
         event["requestContext"]["requestId"] = rid
         try:
             result = self.pools[self.authorizer_id].invoke(event)
         except Exception:
             traceback.print_exc(file=sys.stderr)
-            return deny
-        if not isinstance(result, dict) or result.get("isAuthorized") is not True:
-            return deny
+            return gateway_message(500, "Internal Server Error")
+        if not isinstance(result, dict) or not isinstance(result.get("isAuthorized"), bool):
+            return gateway_message(500, "Internal Server Error")
+        if not result["isAuthorized"]:
+            return gateway_message(403, "Forbidden")
         context = result.get("context") or {}
         return dict(context) if isinstance(context, dict) else {}
 
@@ -400,9 +413,7 @@ def make_handler_class(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
                 return
             path = self.path.split("?", 1)[0]
             if body is None:
-                reply = envelope(
-                    413, "payload_too_large", f"The body may be at most {MAX_BODY} bytes.", uuid.uuid4().hex[:20]
-                )
+                reply = gateway_message(413, "Request Entity Too Large")  # API Gateway's own, over 10 MB
                 reply.headers.append(("Connection", "close"))
             else:
                 pairs = [(k, v) for k, v in self.headers.items()]
@@ -516,6 +527,9 @@ def main(argv: list[str] | None = None) -> int:
         skip_existing=args.seed_jobs > 0,
     )
     poller.start()
+    queues = QueuePoller(queue_sources(fns), gateway.pools, resolver, endpoint_url=endpoint, region=REGION)
+    queues.start()
+    gateway.dev.pollers = [poller, queues]  # POST /_dev/streams/settle
 
     dev_routes.load_extensions()
     try:
@@ -523,6 +537,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"cannot listen on 127.0.0.1:{args.port} ({exc.strerror}); try PORT=<another> make run", file=sys.stderr)
         poller.stop()
+        queues.stop()
         gateway.pools.stop()
         moto.stop()
         if engine:
@@ -543,6 +558,7 @@ def main(argv: list[str] | None = None) -> int:
     httpd.shutdown()
     httpd.server_close()
     poller.stop()
+    queues.stop()
     gateway.pools.stop()
     moto.stop()
     if engine:

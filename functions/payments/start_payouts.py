@@ -1,11 +1,13 @@
-"""Table stream consumer (StartPayoutsFunction): sends the transfer of every payout that becomes
-``ready`` and tells the worker when its payout waits for an account, is sent or failed.
-Reports partial batch failures."""
+"""Table change consumer (StartPayoutsFunction), fed by the stream router through its FIFO
+queue: sends the transfer of every payout that becomes ``ready`` and tells the worker when its
+payout waits for an account, is sent or failed. Each message is one stream record; reports
+partial batch failures."""
 
 from typing import Any
 
 from khaya.payments.payouts import process_stream
+from khaya.streams.queued import process
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str]]]:
-    return {"batchItemFailures": process_stream(event.get("Records") or [])}
+    return {"batchItemFailures": process(event, process_stream)}

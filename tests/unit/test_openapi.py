@@ -47,11 +47,34 @@ def test_public_routes_need_no_token_and_the_rest_need_a_bearer_token():
                 assert op.get("security", DOC["security"]) == [{"bearer": []}], (method, path)
 
 
-def test_every_operation_documents_the_error_envelope():
+def _response(response: dict[str, Any]) -> dict[str, Any]:
+    ref = response.get("$ref")
+    return DOC["components"]["responses"][ref.rsplit("/", 1)[-1]] if ref else response
+
+
+ENVELOPE_REF = {"$ref": "#/components/schemas/ErrorEnvelope"}
+GATEWAY_REF = {"$ref": "#/components/schemas/GatewayError"}
+EITHER_CONTENT = {"application/json": {"schema": {"oneOf": [ENVELOPE_REF, GATEWAY_REF]}}}
+# Statuses API Gateway itself may answer before or instead of a function, in its own body.
+GATEWAY_STATUSES = {"401", "429", "4XX", "5XX"}
+
+
+def test_every_operation_documents_the_error_envelope_and_the_gateways_own_answers():
     for ops in DOC["paths"].values():
         for op in ops.values():
-            ref = op["responses"]["4XX"]["content"]["application/json"]["schema"]["$ref"]
-            assert ref == "#/components/schemas/ErrorEnvelope"
+            for status in ("4XX", "5XX"):
+                assert _response(op["responses"][status])["content"] == EITHER_CONTENT
+
+
+def test_a_protected_operation_documents_both_401_bodies_and_a_public_one_none():
+    gateway = DOC["components"]["schemas"]["GatewayError"]
+    assert gateway["required"] == ["message"] and gateway["additionalProperties"] is False
+    for method, path, op in operations():
+        public = op.get("security") == []
+        if public:
+            assert "401" not in op["responses"], (method, path)
+        else:
+            assert _response(op["responses"]["401"])["content"] == EITHER_CONTENT, (method, path)
 
 
 # ---------------------------------------------------------------- every response, every operation
@@ -98,9 +121,11 @@ def test_every_operation_documents_its_success_with_its_model_and_every_error_wi
         successes = [s for s in responses if s.startswith("2")]
         if not successes:
             problems.append(f"{where}: no 2xx")
-        for status, response in responses.items():
+        for status, ref_or_response in responses.items():
+            response = _response(ref_or_response)
             if status.startswith(("4", "5")):
-                if response.get("content") != ENVELOPE_CONTENT:
+                allowed = (ENVELOPE_CONTENT, EITHER_CONTENT) if status in GATEWAY_STATUSES else (ENVELOPE_CONTENT,)
+                if response.get("content") not in allowed:
                     problems.append(f"{where}: {status} is not the error envelope")
             elif status == "204":
                 if "content" in response:
@@ -181,6 +206,48 @@ def test_money_in_the_document_carries_the_rules_of_the_model():
     from khaya.money import Money
 
     model = Money.model_json_schema()["properties"]["amount"]
-    documented = DOC["components"]["schemas"]["Money"]["properties"]["amount"]
-    for rule in ("minimum", "exclusiveMinimum", "maximum", "type"):
-        assert documented.get(rule) == model.get(rule), rule
+    for name in ("Money-Input", "Money-Output"):
+        documented = DOC["components"]["schemas"][name]["properties"]["amount"]
+        for rule in ("minimum", "exclusiveMinimum", "maximum", "type"):
+            assert documented.get(rule) == model.get(rule), (name, rule)
+
+
+def _schemas_under(node: Any, seen: set[str]) -> set[str]:
+    """The component schemas ``node`` refers to, directly or through others."""
+    if isinstance(node, dict):
+        if isinstance(node.get("$ref"), str):
+            name = node["$ref"].rsplit("/", 1)[-1]
+            if name not in seen:
+                seen.add(name)
+                _schemas_under(DOC["components"]["schemas"][name], seen)
+        for value in node.values():
+            _schemas_under(value, seen)
+    elif isinstance(node, list):
+        for value in node:
+            _schemas_under(value, seen)
+    return seen
+
+
+def test_every_schema_a_success_answers_with_is_open_to_fields_added_later():
+    # Given every schema a 2xx response refers to (Money inside a job included)
+    answered: set[str] = set()
+    for _, _, op in operations():
+        for status, response in op["responses"].items():
+            if status.startswith("2"):
+                _schemas_under(response.get("content", {}), answered)
+    # Then none refuses unknown fields, so a generated client tolerates a field added later
+    closed = sorted(n for n in answered if DOC["components"]["schemas"][n].get("additionalProperties") is False)
+    assert closed == []
+    assert "Money-Output" in answered
+    # While request bodies stay closed (an unknown field is a 400)
+    assert DOC["components"]["schemas"]["Money-Input"]["additionalProperties"] is False
+
+
+def test_a_jobs_ai_suggestion_is_documented_with_the_suggestions_shape():
+    # Given the job schema / Then aiSuggestion is a price range, a timeline, a rationale and a source
+    options = DOC["paths"]["/v1/jobs/{id}"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    prop = _component(options)["properties"]["aiSuggestion"]
+    ref = next(o["$ref"] for o in prop["anyOf"] if "$ref" in o)
+    shown = DOC["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+    assert {"priceRange", "timelineDays", "rationale", "source", "generatedAt"} <= set(shown["properties"])
+    assert shown["properties"]["priceRange"] == {"$ref": "#/components/schemas/PriceRange"}

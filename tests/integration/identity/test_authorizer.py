@@ -20,6 +20,16 @@ def _authorize(token: str | None, scheme: str = "Bearer"):
     return load_handler(fn)(event, LambdaContext("AuthorizeFunction"))
 
 
+def _allowed(answer) -> bool:
+    return answer["isAuthorized"] is True and "userId" in answer["context"] and "refused" not in answer["context"]
+
+
+def _refused(answer, reason: str | None = None) -> bool:
+    # A refusal is passed on to the route's function, which answers the API's 401 (or 503)
+    refused = answer["isAuthorized"] is True and answer["context"].get("refused")
+    return bool(refused) and "userId" not in answer["context"] and reason in (None, refused)
+
+
 def _private_key():
     from khaya.config import settings
     from khaya.secrets import get_secret
@@ -141,24 +151,24 @@ def _forge(kind: str, user) -> str:
 )
 def test_tampered_tokens_are_denied(aws, call_route, kind):
     user = signup_and_login_in_process(call_route, "client")
-    assert _authorize(_forge(kind, user)) == {"isAuthorized": False}
+    assert _refused(_authorize(_forge(kind, user)))
 
 
 def test_an_audience_list_holding_ours_passes(aws, call_route):
     user = signup_and_login_in_process(call_route, "client")
     kid, pem = _private_key()
     token = jwt.encode(_claims(user, aud=["other", "khaya-api"]), pem, algorithm="ES256", headers={"kid": kid})
-    assert _authorize(token)["isAuthorized"]
+    assert _allowed(_authorize(token))
 
 
 @pytest.mark.parametrize("header", [None, "", "garbage", "a.b.c", "e30.e30.!!!!", "x" * 5000])
 def test_missing_or_garbage_tokens_are_denied(aws, header):
-    assert _authorize(header) == {"isAuthorized": False}
+    assert _refused(_authorize(header))
 
 
 def test_basic_scheme_is_denied(aws, call_route):
     user = signup_and_login_in_process(call_route, "client")
-    assert _authorize(user["tokens"]["accessToken"], scheme="Basic") == {"isAuthorized": False}
+    assert _refused(_authorize(user["tokens"]["accessToken"], scheme="Basic"))
 
 
 def test_suspension_and_erasure_stop_tokens(aws, call_route):
@@ -168,14 +178,14 @@ def test_suspension_and_erasure_stop_tokens(aws, call_route):
 
     a = signup_and_login_in_process(call_route, "client")
     b = signup_and_login_in_process(call_route, "worker")
-    assert _authorize(a["tokens"]["accessToken"])["isAuthorized"]
+    assert _allowed(_authorize(a["tokens"]["accessToken"]))
     # When one user is suspended and another erases their account
     suspend_user(a["user"]["userId"])
     erase_account(b["user"]["userId"])
     authorizer.reset_cache()  # the in-memory cache lives at most AUTHORIZER_USER_CACHE_SECONDS
     # Then neither token passes
-    assert _authorize(a["tokens"]["accessToken"]) == {"isAuthorized": False}
-    assert _authorize(b["tokens"]["accessToken"]) == {"isAuthorized": False}
+    assert _refused(_authorize(a["tokens"]["accessToken"]))
+    assert _refused(_authorize(b["tokens"]["accessToken"]))
 
 
 @pytest.fixture
@@ -196,25 +206,25 @@ def test_logout_stops_the_sessions_access_token_and_no_other(aws, call_route, no
     second = call_route(
         "POST", "/v1/auth/verify", body={"phone": user["phone"], "code": latest_code(user["phone"]), "purpose": "login"}
     ).json
-    assert _authorize(user["tokens"]["accessToken"])["isAuthorized"]
+    assert _allowed(_authorize(user["tokens"]["accessToken"]))
     # When the first session logs out
     res = call_route("POST", "/v1/auth/logout", body={"refreshToken": user["tokens"]["refreshToken"]})
     assert res.status == 204
     # Then its access token is denied at once, while the other session's still passes
-    assert _authorize(user["tokens"]["accessToken"]) == {"isAuthorized": False}
-    assert _authorize(second["accessToken"])["isAuthorized"]
+    assert _refused(_authorize(user["tokens"]["accessToken"]))
+    assert _allowed(_authorize(second["accessToken"]))
 
 
 def test_a_reused_refresh_token_stops_the_familys_access_tokens(aws, call_route, no_cache):
     user = signup_and_login_in_process(call_route, "client")
     first = user["tokens"]["refreshToken"]
     newest = call_route("POST", "/v1/auth/refresh", body={"refreshToken": first}).json
-    assert _authorize(newest["accessToken"])["isAuthorized"]
+    assert _allowed(_authorize(newest["accessToken"]))
     # When the used refresh token is presented again (a stolen copy)
     assert call_route("POST", "/v1/auth/refresh", body={"refreshToken": first}).status == 401
     # Then every access token of that family stops, the newest too
-    assert _authorize(newest["accessToken"]) == {"isAuthorized": False}
-    assert _authorize(user["tokens"]["accessToken"]) == {"isAuthorized": False}
+    assert _refused(_authorize(newest["accessToken"]))
+    assert _refused(_authorize(user["tokens"]["accessToken"]))
 
 
 def test_a_revocation_shows_within_the_cache_window(aws, call_route, monkeypatch):
@@ -224,12 +234,12 @@ def test_a_revocation_shows_within_the_cache_window(aws, call_route, monkeypatch
     monkeypatch.setenv("AUTHORIZER_USER_CACHE_SECONDS", "15")
     reset_settings()
     user = signup_and_login_in_process(call_route, "client")
-    assert _authorize(user["tokens"]["accessToken"])["isAuthorized"]
+    assert _allowed(_authorize(user["tokens"]["accessToken"]))
     call_route("POST", "/v1/auth/logout", body={"refreshToken": user["tokens"]["refreshToken"]})
     # Within the window the cached answer may stand; once it has passed, the logout shows
     real = time.monotonic
     monkeypatch.setattr(authorizer.time, "monotonic", lambda: real() + 16)
-    assert _authorize(user["tokens"]["accessToken"]) == {"isAuthorized": False}
+    assert _refused(_authorize(user["tokens"]["accessToken"]))
 
 
 def test_the_user_cache_expires(aws, call_route, monkeypatch):
@@ -237,11 +247,27 @@ def test_the_user_cache_expires(aws, call_route, monkeypatch):
     from khaya.identity.accounts import suspend_user
 
     user = signup_and_login_in_process(call_route, "client")
-    assert _authorize(user["tokens"]["accessToken"])["isAuthorized"]
+    assert _allowed(_authorize(user["tokens"]["accessToken"]))
     suspend_user(user["user"]["userId"])
     real = time.monotonic
     monkeypatch.setattr(authorizer.time, "monotonic", lambda: real() + 16)
-    assert _authorize(user["tokens"]["accessToken"]) == {"isAuthorized": False}
+    assert _refused(_authorize(user["tokens"]["accessToken"]))
+
+
+def test_by_default_a_revocation_shows_within_15_seconds(aws, call_route, monkeypatch):
+    from khaya.identity import authorizer
+    from khaya.identity.accounts import suspend_user
+
+    clock = [1000.0]
+    monkeypatch.setattr(authorizer.time, "monotonic", lambda: clock[0])
+    user = signup_and_login_in_process(call_route, "client")
+    # Given a token the authorizer passed (with no cache setting: its default)
+    assert _allowed(_authorize(user["tokens"]["accessToken"]))
+    # When the account is suspended, and just over 15 s pass
+    suspend_user(user["user"]["userId"])
+    clock[0] += 15.001
+    # Then the token is denied
+    assert _refused(_authorize(user["tokens"]["accessToken"]), "user_not_active")
 
 
 def test_a_rotated_key_is_picked_up_and_old_tokens_stay_valid(aws, call_route):
@@ -249,7 +275,7 @@ def test_a_rotated_key_is_picked_up_and_old_tokens_stay_valid(aws, call_route):
 
     user = signup_and_login_in_process(call_route, "client")
     old_token = user["tokens"]["accessToken"]
-    assert _authorize(old_token)["isAuthorized"]
+    assert _allowed(_authorize(old_token))
     # When the operator rotates the key
     new_kid = rotate_jwt_key()
     from khaya.secrets import reset_secrets
@@ -258,8 +284,8 @@ def test_a_rotated_key_is_picked_up_and_old_tokens_stay_valid(aws, call_route):
     fresh = call_route("POST", "/v1/auth/refresh", body={"refreshToken": user["tokens"]["refreshToken"]}).json
     # Then new tokens carry the new key id, and both old and new tokens pass
     assert jwt.get_unverified_header(fresh["accessToken"])["kid"] == new_kid
-    assert _authorize(fresh["accessToken"])["isAuthorized"]
-    assert _authorize(old_token)["isAuthorized"]
+    assert _allowed(_authorize(fresh["accessToken"]))
+    assert _allowed(_authorize(old_token))
 
 
 def test_before_the_operator_sets_the_keys_tokens_are_refused_and_sign_in_is_503(aws, call_route):
@@ -273,8 +299,10 @@ def test_before_the_operator_sets_the_keys_tokens_are_refused_and_sign_in_is_503
     for name in ("JWT_PRIVATE_KEY_SECRET_NAME", "JWT_PUBLIC_KEYS_SECRET_NAME"):
         sm.put_secret_value(SecretId=settings().require(name), SecretString="Xq3placeholder")
     reset_secrets()
-    # Then tokens are denied (not a crash) and issuing answers 503
-    assert _authorize(user["tokens"]["accessToken"]) == {"isAuthorized": False}
+    # Then tokens are refused (not a crash: no key verifies them), and issuing answers 503
+    answer = _authorize(user["tokens"]["accessToken"])
+    assert _refused(answer, "invalid_token")
+    assert call_route("GET", "/v1/me", caller=answer["context"]).status == 401
     res = call_route("POST", "/v1/auth/refresh", body={"refreshToken": user["tokens"]["refreshToken"]})
     assert res.status == 503 and res.json["error"]["code"] == "signing_key_unavailable"
     # And nothing was used up: once the operator rotates the key, the same refresh token works
@@ -286,13 +314,181 @@ def test_before_the_operator_sets_the_keys_tokens_are_refused_and_sign_in_is_503
     assert again.status == 200, again
 
 
-def test_a_table_outage_denies_instead_of_failing(aws, call_route, monkeypatch):
-    from khaya.identity import authorizer
+@pytest.fixture
+def table(no_cache):
+    """The authorizer's own DynamoDB client, to make DynamoDB answer what a test needs."""
+    from khaya.aws import client
+
+    return client("dynamodb")
+
+
+def test_a_table_outage_denies_instead_of_failing(aws, call_route, table):
+    from botocore.exceptions import EndpointConnectionError
 
     user = signup_and_login_in_process(call_route, "client")
+    calls = []
 
-    def down(_user_id, _session_id):
-        raise ConnectionError("table unreachable")
+    def unreachable(**_):
+        calls.append(1)
+        raise EndpointConnectionError(endpoint_url="https://dynamodb.af-south-1.amazonaws.com")
 
-    monkeypatch.setattr(authorizer, "_user_state", down)
-    assert _authorize(user["tokens"]["accessToken"]) == {"isAuthorized": False}
+    # Given DynamoDB cannot be reached at all
+    table.meta.events.register("before-send.dynamodb.BatchGetItem", unreachable)
+    try:
+        # Then the token is denied (a clean deny, never an error the gateway would show as a 500)
+        assert _refused(_authorize(user["tokens"]["accessToken"]), "user_lookup_failed")
+    finally:
+        table.meta.events.unregister("before-send.dynamodb.BatchGetItem", unreachable)
+    assert calls  # the authorizer did ask DynamoDB
+    # And once DynamoDB answers again, the same token passes
+    assert _allowed(_authorize(user["tokens"]["accessToken"]))
+
+
+@pytest.mark.parametrize("code", ["InternalServerError", "ProvisionedThroughputExceededException"])
+def test_a_dynamodb_error_denies(aws, call_route, table, code):
+    from botocore.stub import Stubber
+
+    user = signup_and_login_in_process(call_route, "client")
+    with Stubber(table) as stub:
+        stub.add_client_error("batch_get_item", service_error_code=code, http_status_code=500)
+        assert _refused(_authorize(user["tokens"]["accessToken"]), "user_lookup_failed")
+        stub.assert_no_pending_responses()
+
+
+def _unprocessed(table_name: str, keys: list) -> dict:
+    return {"Responses": {table_name: []}, "UnprocessedKeys": {table_name: {"Keys": keys}}}
+
+
+def _answer(user) -> tuple[str, dict]:
+    """What DynamoDB answers the authorizer for ``user``: its profile and its live session."""
+    from khaya import db
+    from khaya.config import settings
+    from khaya.identity import keys
+
+    sid = jwt.decode(user["tokens"]["accessToken"], options={"verify_signature": False})["sid"]
+    profile = db.get(*keys.user(user["user"]["userId"]))
+    name = settings().table_name
+    items = [
+        {
+            "sk": {"S": "PROFILE"},
+            "status": {"S": profile["status"]},
+            "role": {"S": profile["role"]},
+            "tokenVersion": {"N": "0"},
+        },
+        {"sk": {"S": f"RTF#{sid}"}, "status": {"S": "active"}},
+    ]
+    pk = {"S": f"USER#{user['user']['userId']}"}
+    return name, {"keys": [{"pk": pk, "sk": {"S": "PROFILE"}}, {"pk": pk, "sk": {"S": f"RTF#{sid}"}}], "items": items}
+
+
+@pytest.mark.parametrize("responses", ["empty list", "no table", "none"])
+def test_keys_dynamodb_leaves_unprocessed_are_asked_again(aws, call_route, table, responses):
+    from botocore.stub import Stubber
+
+    user = signup_and_login_in_process(call_route, "client")
+    name, answer = _answer(user)
+    first = _unprocessed(name, answer["keys"])
+    if responses == "no table":
+        first["Responses"] = {}
+    elif responses == "none":
+        del first["Responses"]
+    with Stubber(table) as stub:
+        # Given DynamoDB, throttled, answers the first read with both keys unprocessed (and its
+        # Responses in any of the shapes it may take when it found nothing), then both items
+        stub.add_response("batch_get_item", first)
+        stub.add_response("batch_get_item", {"Responses": {name: answer["items"]}})
+        # Then the token passes on the second read
+        assert _allowed(_authorize(user["tokens"]["accessToken"]))
+        stub.assert_no_pending_responses()
+
+
+def test_a_read_that_stays_unprocessed_denies_after_three_tries(aws, call_route, table):
+    from botocore.stub import Stubber
+
+    user = signup_and_login_in_process(call_route, "client")
+    name, answer = _answer(user)
+    with Stubber(table) as stub:
+        for _ in range(3):
+            stub.add_response("batch_get_item", _unprocessed(name, answer["keys"]))
+        stub.add_response("batch_get_item", {"Responses": {name: answer["items"]}})  # a 4th read would answer
+        # Then it fails closed after three reads, without a fourth (a throttled table is not asked forever)
+        assert _refused(_authorize(user["tokens"]["accessToken"]), "user_lookup_failed")
+        with pytest.raises(AssertionError):
+            stub.assert_no_pending_responses()  # the fourth answer was never asked for
+
+
+def test_an_access_token_from_before_a_password_reset_is_denied(aws, call_route, sender, no_cache):
+    user = signup_and_login_in_process(call_route, "client", password="a long enough password")
+    assert _allowed(_authorize(user["tokens"]["accessToken"]))
+    # When the password is reset with a code
+    assert call_route("POST", "/v1/auth/otp", body={"phone": user["phone"], "purpose": "reset"}).status == 202
+    body = {"phone": user["phone"], "code": sender.last_code(user["phone"]), "newPassword": "a brand new password"}
+    assert call_route("POST", "/v1/auth/password/reset", body=body).status == 204
+    # Then the access token from before is denied, and one from a new sign-in passes
+    assert _refused(_authorize(user["tokens"]["accessToken"]), "token_revoked")
+    login = {"phone": user["phone"], "password": "a brand new password"}
+    fresh = call_route("POST", "/v1/auth/login", body=login).json
+    assert _allowed(_authorize(fresh["accessToken"]))
+
+
+def test_an_access_token_from_before_a_suspension_stays_denied_once_unsuspended(aws, call_route, no_cache):
+    from khaya.identity.accounts import suspend_user, unsuspend_user
+
+    user = signup_and_login_in_process(call_route, "worker")
+    # When the account is suspended and then unsuspended
+    suspend_user(user["user"]["userId"])
+    unsuspend_user(user["user"]["userId"])
+    # Then the token from before the suspension still does not pass
+    assert _refused(_authorize(user["tokens"]["accessToken"]), "token_revoked")
+
+
+# ---------------------------------------------------------------- a refusal reaches the client as the API's answer
+PROTECTED = sorted(
+    {(r.method, r.path) for fn in functions() for r in fn.routes if not r.public and r.path != "$default"}
+)
+
+
+def _table_items() -> list[dict]:
+    from khaya.aws import client
+    from khaya.config import settings
+
+    return client("dynamodb").scan(TableName=settings().table_name)["Items"]
+
+
+@pytest.mark.parametrize(("method", "path"), PROTECTED)
+def test_every_protected_route_answers_a_refused_token_with_the_401_envelope_and_does_nothing(
+    aws, call_route, method, path
+):
+    # Given what the authorizer passes on for a revoked token (HTTP API itself could only say a bare 403)
+    before = _table_items()
+    concrete = path.replace("{id}", "01JB0000000000000000000000").replace("{itemId}", "01JB0000000000000000000001")
+    body = {} if method in ("POST", "PUT", "PATCH") else None
+    # When the route's function is invoked with it
+    res = call_route(method, concrete, body=body, caller={"refused": "token_revoked"})
+    # Then the client reads a 401 in the envelope it can act on (refresh, or sign in again)
+    assert res.status == 401, (method, path, res)
+    assert res.json["error"]["code"] == "unauthorized" and res.headers["x-request-id"]
+    # And no route code ran: nothing was written
+    assert _table_items() == before
+
+
+def test_a_token_refused_because_the_table_is_down_is_a_503_to_retry(aws, call_route):
+    res = call_route("GET", "/v1/me", caller={"refused": "user_lookup_failed"})
+    # Not sooner than API Gateway keeps the authorizer's answer for that token
+    from local.cfn import load_template
+
+    cached = load_template()["Resources"]["HttpApi"]["Properties"]["Auth"]["Authorizers"]["KhayaAuthorizer"]
+    assert res.status == 503 and res.headers["retry-after"] == str(cached["Identity"]["ReauthorizeEvery"])
+    assert res.json["error"]["code"] == "service_unavailable"
+
+
+def test_what_the_authorizer_passes_on_for_an_expired_token_is_a_401_from_the_route(aws, call_route):
+    user = signup_and_login_in_process(call_route, "client")
+    private_kid, private_pem = _private_key()
+    expired = jwt.encode(
+        _claims(user, exp=int(time.time()) - 5), private_pem, algorithm="ES256", headers={"kid": private_kid}
+    )
+    answer = _authorize(expired)
+    assert _refused(answer, "invalid_token")
+    res = call_route("GET", "/v1/me", caller=answer["context"])
+    assert res.status == 401 and res.json["error"]["code"] == "unauthorized"

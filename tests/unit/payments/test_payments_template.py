@@ -70,15 +70,20 @@ def test_test_and_live_keys_follow_the_stage():
     assert TEMPLATE["Conditions"]["IsProd"] == {"Fn::Equals": [{"Ref": "Stage"}, "prod"]}
 
 
-def test_reconciliation_runs_every_five_minutes_and_payouts_start_from_the_stream():
+def test_reconciliation_runs_every_five_minutes_and_payouts_start_from_the_routers_queue():
     events = FNS["ReconcilePaymentsFunction"].properties["Events"]
-    assert [e["Properties"]["Schedule"] for e in events.values() if e["Type"] == "Schedule"] == ["rate(5 minutes)"]
-    stream = FNS["StartPayoutsFunction"].properties["Events"]["TableStream"]["Properties"]
-    assert stream["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
-    assert '"sk": {"S": ["PAYOUT"]}' in stream["FilterCriteria"]["Filters"][0]["Pattern"]
-    assert stream["DestinationConfig"]["OnFailure"]["Destination"] == {
-        "Fn::GetAtt": ["StartPayoutsFailureQueue", "Arn"]
-    }
+    assert [e["Type"] for e in events.values()] == ["Schedule"]
+    assert [e["Properties"]["Schedule"] for e in events.values()] == ["rate(5 minutes)"]
+    # A payout change reaches StartPayouts through the stream router, not as a third stream reader
+    from khaya.streams.registry import CONSUMERS
+
+    (consumer,) = [c for c in CONSUMERS if c.queue_url_setting == "START_PAYOUTS_QUEUE_URL"]
+    assert consumer.patterns == ({"eventName": ["INSERT", "MODIFY"], "dynamodb": {"Keys": {"sk": {"S": ["PAYOUT"]}}}},)
+    (event,) = FNS["StartPayoutsFunction"].properties["Events"].values()
+    assert event["Type"] == "SQS" and event["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert event["Properties"]["Queue"] == {"Fn::GetAtt": ["StartPayoutsQueue", "Arn"]}
+    queue = TEMPLATE["Resources"]["StartPayoutsQueue"]["Properties"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["StartPayoutsFailureQueue", "Arn"]}
 
 
 def test_no_provider_sdk_is_shipped_or_imported_by_the_layer():

@@ -25,6 +25,7 @@ from khaya.errors import BusinessRule, Conflict, Forbidden, NotFound
 from khaya.http import Caller
 from khaya.ids import new_id, now_iso
 from khaya.market import keys
+from khaya.market.estimates import JobSuggestion
 from khaya.money import Currency, Money, require_currency, require_positive
 
 Status = Literal["open", "assigned", "funded", "completed", "paid_out", "cancelled"]
@@ -72,7 +73,7 @@ class Job(JobSummary):
     accepted_bid_id: str | None = None
     accepted_amount: Money | None = None
     worker_id: str | None = None
-    ai_suggestion: dict[str, Any] | None = None
+    ai_suggestion: JobSuggestion | None = None
     # Written by the payments domain: where the job's payout and refund are.
     payout_status: Literal["waiting_account", "pending", "in_flight", "paid", "failed", "parked"] | None = None
     refund_status: Literal["pending", "failed", "refunded"] | None = None
