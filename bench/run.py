@@ -58,7 +58,9 @@ RUNTIME_PACKAGES = [
     *("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six", "certifi"),
     "_distutils_hack",
 ]
-_FOREIGN_ARCH = {"x86_64": ("aarch64", "arm64"), "aarch64": ("x86_64", "amd64"), "arm64": ("x86_64", "amd64")}
+# ELF e_machine of this machine's native code (a built layer's .so files say which they are for,
+# abi3 ones included, whose names carry no architecture).
+_ELF_MACHINE = {"x86_64": 0x3E, "aarch64": 0xB7, "arm64": 0xB7}
 
 
 @dataclass
@@ -98,26 +100,34 @@ def benched_functions(only: list[str] | None) -> list[FunctionDef]:
     return picked
 
 
+def _foreign_binary(so: Path) -> bool:
+    """An ELF shared object built for another architecture than this machine's."""
+    native = _ELF_MACHINE.get(platform.machine())
+    with so.open("rb") as fh:
+        head = fh.read(20)
+    return native is not None and head[:4] == b"\x7fELF" and int.from_bytes(head[18:20], "little") != native
+
+
 def native_overlay(layers: list[Path]) -> tuple[Path | None, list[str]]:
     """Built layers hold native extensions for the deploy architecture (arm64). When this
     machine is another, the same packages from this venv (same versions by the lock of
-    requirements) are put on the path just before the layer; everything else stays as built."""
-    foreign = _FOREIGN_ARCH.get(platform.machine(), ())
+    requirements) are put on the path just before the layer; everything else stays as built.
+    A top-level extension module (``_cffi_backend.<tag>.so``) is linked as this venv's file."""
     pkgs: set[str] = set()
     for layer in layers:
         for so in layer.rglob("*.so"):
-            if any(tag in so.name for tag in foreign):
-                pkgs.add(so.relative_to(layer).parts[0])
+            if _foreign_binary(so):
+                pkgs.add(so.relative_to(layer).parts[0].split(".", 1)[0])
     if not pkgs:
         return None, []
     overlay = ROOT / ".aws-sam" / "bench-overlay"
     overlay.mkdir(parents=True, exist_ok=True)
     for pkg in sorted(pkgs):
         spec = importlib.util.find_spec(pkg)
-        if spec is None or not spec.submodule_search_locations:
+        if spec is None or not (spec.submodule_search_locations or spec.origin):
             raise SystemExit(f"the built layer has {pkg} for another architecture and this venv lacks it")
-        link = overlay / pkg
-        target = Path(next(iter(spec.submodule_search_locations)))
+        target = Path(next(iter(spec.submodule_search_locations)) if spec.submodule_search_locations else spec.origin)  # type: ignore[arg-type]
+        link = overlay / target.name
         if link.is_symlink() and link.resolve() != target.resolve():
             link.unlink()
         if not link.exists():
@@ -231,6 +241,13 @@ class Moto:
 
     def __exit__(self, *exc: object) -> None:
         self.server.stop()
+
+
+def reset_moto(endpoint: str) -> None:
+    """Forget every resource moto's server holds (its own reset API)."""
+    import urllib.request
+
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=30).read()
 
 
 def child_env(fn_env: dict[str, Any], endpoint: str, pythonpath: list[Path], home: str) -> dict[str, str]:
@@ -585,19 +602,27 @@ def main(argv: list[str] | None = None) -> int:
     results: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
     with Moto() as endpoint, tempfile.TemporaryDirectory(prefix="khaya-bench-") as tmp:
-        create_resources(endpoint_url=endpoint)
         ddb = boto3.client("dynamodb", endpoint_url=endpoint, region_name=TEST_ENV["AWS_DEFAULT_REGION"])
-        prepare_events(present, ddb, TEST_ENV["TABLE_NAME"], auth)
+
+        def fresh_stage(t: Target) -> None:
+            # Every function starts from empty resources and its own scenario: moto keeps what
+            # every earlier function wrote (and its stream records) in this process's memory.
+            reset_moto(endpoint)
+            create_resources(endpoint_url=endpoint)
+            prepare_events([t], ddb, TEST_ENV["TABLE_NAME"], auth)
+
         if args.bytecode:
             args.no_write = True
             with_bytecode(present, Path(tmp))
         if args.importtime:
             t = next(t for t in present if t.fn.logical_id == args.importtime)
+            fresh_stage(t)
             print(importtime(t, endpoint, Path(tmp), overlay))
             return 0
         for t in present:
             print(f"bench {t.fn.logical_id} ({'built' if t.built else 'source'}) ...", file=sys.stderr, flush=True)
             try:
+                fresh_stage(t)
                 results.append(bench_one(t, endpoint, Path(tmp), overlay, args))
             except (RuntimeError, KeyError, OSError) as exc:  # one broken function must not hide the others
                 failed.append({"function": t.fn.logical_id, "error": str(exc)[:4000]})
