@@ -93,6 +93,8 @@ validate: $(SAM_VENV)/.installed
 # sam build without Docker uses the runtime's Python from PATH: put 3.12 first.
 build: $(SAM_VENV)/.installed
 	PATH="$(dir $(PYTHON)):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM) build --parallel --cached
+# Constant answers (the docs page) made at build time, from the built layer's own files.
+	$(PYTHON) -m local.build_constants .aws-sam/build/CoreLayer/python
 # Ship bytecode: /var/task and /opt are read-only on Lambda, so without .pyc every cold start
 # compiles the layer (Powertools, pydantic) from source; `make bench` shows what it costs.
 # Hash-based and unchecked, so zip mtimes cannot invalidate it; 3.12 like the runtime.
@@ -111,6 +113,7 @@ LAMBDA_BOTO3 ?= boto3==1.40.4
 build-host: $(SAM_VENV)/.installed
 	PATH="$(dir $(PYTHON)):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM) build --parallel --cached \
 		--parameter-overrides Architecture=$(HOST_ARCH) --build-dir $(HOST_BUILD) --cache-dir $(HOST_DIR)/cache
+	$(PYTHON) -m local.build_constants $(HOST_BUILD)/CoreLayer/python
 	$(PYTHON) -m compileall -q -f -j 0 --invalidation-mode unchecked-hash $(HOST_BUILD) > /dev/null
 
 $(LAMBDA_RUNTIME)/.installed: | venv
