@@ -75,10 +75,14 @@ LOCAL_SETTINGS: dict[str, str] = {
 }
 
 
-def local_parameters(port: int) -> dict[str, str]:
+def local_parameters(port: int, extension_port: int | None = None) -> dict[str, str]:
     """Template parameters the local stage sets, as ``sam deploy --parameter-overrides`` would:
-    the public URL Twilio status callbacks are signed against is the local gateway's."""
-    return {"TwilioStatusCallbackUrl": f"http://127.0.0.1:{port}/v1/webhooks/twilio/status"}
+    the public URL Twilio status callbacks are signed against is the local gateway's, and the
+    secrets extension's port is its local stand-in's (``local/secrets_extension.py``)."""
+    params = {"TwilioStatusCallbackUrl": f"http://127.0.0.1:{port}/v1/webhooks/twilio/status"}
+    if extension_port is not None:
+        params["SecretsExtensionHttpPort"] = str(extension_port)
+    return params
 
 
 def local_settings() -> dict[str, str]:
