@@ -250,11 +250,17 @@ def reset_moto(endpoint: str) -> None:
     urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=30).read()
 
 
+# The port of the secrets extension's stand-in (set in main): functions read secrets as deployed.
+_extension_port: list[int] = []
+
+
 def child_env(fn_env: dict[str, Any], endpoint: str, pythonpath: list[Path], home: str) -> dict[str, str]:
     from tests.support.aws import TEST_ENV
 
     env = {k: v for k, v in fn_env.items() if isinstance(v, str)}
     env.update(TEST_ENV)
+    if _extension_port:
+        env["PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"] = str(_extension_port[0])
     env.update(
         PATH=os.environ.get("PATH", "/usr/bin:/bin"),
         LANG="C.UTF-8",
@@ -601,14 +607,20 @@ def main(argv: list[str] | None = None) -> int:
 
     results: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
+    from local.secrets_extension import SecretsExtension
+
     with Moto() as endpoint, tempfile.TemporaryDirectory(prefix="khaya-bench-") as tmp:
         ddb = boto3.client("dynamodb", endpoint_url=endpoint, region_name=TEST_ENV["AWS_DEFAULT_REGION"])
+        extension = SecretsExtension(endpoint, TEST_ENV["AWS_DEFAULT_REGION"])
+        _extension_port[:] = [extension.start()]
 
         def fresh_stage(t: Target) -> None:
             # Every function starts from empty resources and its own scenario: moto keeps what
             # every earlier function wrote (and its stream records) in this process's memory.
             reset_moto(endpoint)
-            create_resources(endpoint_url=endpoint)
+            # No stream: nothing on a request path reads it, and moto copies every stream record
+            # into each transaction's rollback copy (memory and time that grow with every write).
+            create_resources(endpoint_url=endpoint, table_stream=False)
             prepare_events([t], ddb, TEST_ENV["TABLE_NAME"], auth)
 
         if args.bytecode:

@@ -114,11 +114,17 @@ def local_environment() -> dict[str, str]:
 
 
 def create_resources(
-    endpoint_url: str | None = None, table_name: str | None = None, dynamodb_url: str | None = None
+    endpoint_url: str | None = None,
+    table_name: str | None = None,
+    dynamodb_url: str | None = None,
+    *,
+    table_stream: bool = True,
 ) -> dict[str, Any]:
     """Create the table (from the template, with TTL) and every secret; return their names.
 
-    ``endpoint_url`` serves every service, unless ``dynamodb_url`` names DynamoDB's own."""
+    ``endpoint_url`` serves every service, unless ``dynamodb_url`` names DynamoDB's own.
+    ``table_stream=False`` leaves the table's stream out (the bench: moto copies every stream
+    record into each transaction's rollback copy, which grows without bound)."""
     import boto3
 
     kw: dict[str, Any] = {"region_name": os.environ.get("AWS_DEFAULT_REGION", "af-south-1")}
@@ -126,7 +132,10 @@ def create_resources(
         kw["endpoint_url"] = endpoint_url
     ddb = boto3.client("dynamodb", **{**kw, **({"endpoint_url": dynamodb_url} if dynamodb_url else {})})
     name = table_name or os.environ.get("TABLE_NAME", "khaya-local")
-    ddb.create_table(**table_create_kwargs(table_name=name))
+    table = table_create_kwargs(table_name=name)
+    if not table_stream:
+        table.pop("StreamSpecification", None)
+    ddb.create_table(**table)
     ttl = ttl_attribute()
     if ttl:
         ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl})
