@@ -15,13 +15,14 @@ export DYNAMODB_LOCAL_DIR ?= $(CURDIR)/.local-data/dynamodb-local
 export PYTHONPATH := $(CURDIR)/layers/core:$(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv dynamodb-local run test lint typecheck unit e2e openapi fuzz docs-check validate build build-host check-artifacts bench load ci clean
+.PHONY: help venv dynamodb-local run test lint typecheck unit e2e openapi fuzz docs-check validate build build-host check-artifacts bench bench-ci load ci clean
 
 help:
 	@echo "make run       serve the whole API on http://127.0.0.1:$(PORT) (no Docker, no AWS; SEED_JOBS=N for demo data)"
 	@echo "make load      Locust against a seeded local stage (USERS=$(USERS) DURATION=$(DURATION))"
 	@echo "make test      ruff, import contracts, mypy on the layer, pytest (unit, integration on moto, e2e over HTTP)"
-	@echo "make bench     cold start, warm latency, DynamoDB calls and artifact size per function"
+	@echo "make bench     cold start, warm latency, DynamoDB calls and size per function; fails over a cold budget"
+	@echo "make bench-ci  the same for a few functions, fewer runs, the looser CI bound (bench/budgets.py)"
 	@echo "make openapi   regenerate layers/core/khaya/openapi.json from the function modules"
 	@echo "make fuzz      schemathesis against the local gateway (signed out, client, worker)"
 	@echo "make docs-check  /v1/docs in headless Chromium, offline (needs chromium)"
@@ -75,8 +76,16 @@ fuzz: venv
 docs-check: venv
 	$(PY) -m local.docs_check
 
+# Exits non-zero when a function's cold ratio is over its budget or it loads a forbidden module
+# (bench/budgets.py).
 bench: venv build
 	$(PY) -m bench.run
+
+# CI on a shared machine: a lean route, a validated one, a list (cursor secret through the
+# extension), the authorizer and a constant route; fewer runs; budgets times CI_SLACK.
+BENCH_CI_FUNCTIONS ?= GetHealthFunction GetMeFunction ListJobsFunction AuthorizeFunction GetOpenapiFunction
+bench-ci: venv build
+	$(PY) -m bench.run --ci --no-write --only $(BENCH_CI_FUNCTIONS) --cold-runs 5 --warm-runs 30 --warm-rounds 1
 
 load: venv dynamodb-local
 	$(PY) -m bench.load.run --users $(USERS) --duration $(DURATION) --seed-jobs $(LOAD_SEED_JOBS)
@@ -124,7 +133,7 @@ $(LAMBDA_RUNTIME)/.installed: | venv
 check-artifacts: venv build-host $(LAMBDA_RUNTIME)/.installed
 	$(PY) -m local.artifacts --build-dir $(HOST_BUILD) --runtime-dir $(LAMBDA_RUNTIME) --python $(PYTHON)
 
-ci: test fuzz validate build check-artifacts
+ci: test fuzz validate build bench-ci check-artifacts
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache
