@@ -103,7 +103,8 @@ class World:
             body["password"] = password
         signed_up = self.api.call("POST", "/v1/auth/signup", body=body).body
         code = self.api.last_code(phone)
-        verified = self.api.call("POST", "/v1/auth/verify", body={"phone": phone, "code": code, "purpose": "signup"})
+        verify = {"phone": phone, "code": code, "purpose": "signup", "signupId": signed_up["userId"]}
+        verified = self.api.call("POST", "/v1/auth/verify", body=verify)
         self.ids[cast] = signed_up["userId"]
         self.tokens[cast] = verified.body
 
@@ -124,19 +125,24 @@ class World:
         conv = f"{self.ids[JOB]}.{self.ids[WORKER]}"
         self.api.call("POST", f"/v1/conversations/{conv}/messages", body={"text": "Hello"}, who=self.who(CLIENT))
 
-    def notification(self) -> None:
-        """The bid reaches the client as a notification through the stream consumer."""
+    def deliver_stream(self) -> None:
+        """Hand what was written so far to the table's stream consumers (a queued code is sent,
+        a bid becomes a notification), as Lambda does a moment after the write."""
         from khaya.config import settings
         from local.cfn import functions
         from local.containers import Pools
         from local.streams import StreamPoller, stream_sources
 
-        self.bid()
         fns = functions()
         sources = stream_sources(fns)
         for source in sources:
             source.starting_position = "TRIM_HORIZON"  # the records written above, not only later ones
         StreamPoller(sources, Pools(fns), {"Table": settings().table_name}).poll_once()
+
+    def notification(self) -> None:
+        """The bid reaches the client as a notification through the stream consumer."""
+        self.bid()
+        self.deliver_stream()
         page = self.api.call("GET", "/v1/me/notifications", who=self.who(CLIENT)).body
         if not page["items"]:
             raise RuntimeError("seeding: the bid made no notification")
@@ -211,12 +217,14 @@ def _refresh_token(world: World) -> list[Binding]:
 def _reset_code(world: World) -> list[Binding]:
     world.user(CLIENT)
     world.api.call("POST", "/v1/auth/otp", body={"phone": CLIENT_PHONE, "purpose": "reset"})
+    world.deliver_stream()  # the code request is queued; its sender runs from the stream
     return [set_body(code=world.api.last_code(CLIENT_PHONE))]
 
 
 def _signup_code(world: World) -> list[Binding]:
-    world.api.call("POST", "/v1/auth/signup", body={"phone": CLIENT_PHONE, "name": "Thandi", "role": "client"})
-    return [set_body(code=world.api.last_code(CLIENT_PHONE))]
+    body = {"phone": CLIENT_PHONE, "name": "Thandi", "role": "client"}
+    signed_up = world.api.call("POST", "/v1/auth/signup", body=body).body
+    return [set_body(code=world.api.last_code(CLIENT_PHONE), signupId=signed_up["userId"])]
 
 
 def _with(step: Callable[[World], None]) -> Seed:
@@ -239,6 +247,7 @@ def _twilio_callback(world: World) -> list[Binding]:
 
     world.user(CLIENT)
     world.api.call("POST", "/v1/auth/otp", body={"phone": CLIENT_PHONE, "purpose": "login"})
+    world.deliver_stream()
     sid = next(m["sid"] for m in list_messages(CLIENT_PHONE) if m["channel"] == "whatsapp")
 
     def bind(event: Event) -> Event:

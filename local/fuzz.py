@@ -49,12 +49,13 @@ def _post(base: str, path: str, body: dict[str, Any], token: str | None = None) 
 def sign_up(base: str, role: str) -> dict[str, Any]:
     """A verified account, the way a client app does it (the code read from the local outbox)."""
     phone = "+2782" + "".join(str(secrets.randbelow(10)) for _ in range(7))  # a South African mobile
-    _post(base, "/v1/auth/signup", {"phone": phone, "name": f"Fuzz {role}", "role": role})
+    signed_up = _post(base, "/v1/auth/signup", {"phone": phone, "name": f"Fuzz {role}", "role": role})
     items = requests.get(f"{base}/_dev/outbox", params={"to": phone}, timeout=30).json()["items"]
     code = re.search(r"\b(\d{6})\b", items[0]["text"])
     if code is None:
         raise RuntimeError("seeding: no code in the outbox")
-    return _post(base, "/v1/auth/verify", {"phone": phone, "code": code.group(1), "purpose": "signup"})
+    verify = {"phone": phone, "code": code.group(1), "purpose": "signup", "signupId": signed_up["userId"]}
+    return _post(base, "/v1/auth/verify", verify)
 
 
 def seed(base: str) -> dict[str, str]:

@@ -37,11 +37,11 @@ def sign_up(call: Call, role: str, name: str, phone: str | None = None) -> dict[
             break
         if got.status_code != 409 or phone:  # 409: the random number is taken; draw another
             raise RuntimeError(f"signup answered {got.status_code}")
+    signup_id = got.json()["userId"]
     outbox = call("GET", f"/_dev/outbox?to=%2B{number[1:]}", name="/_dev/outbox")
     code = outbox.json()["items"][0]["variables"]["1"]
-    verified = call(
-        "POST", "/v1/auth/verify", json={"phone": number, "code": code, "purpose": "signup"}, name="/v1/auth/verify"
-    )
+    body = {"phone": number, "code": code, "purpose": "signup", "signupId": signup_id}
+    verified = call("POST", "/v1/auth/verify", json=body, name="/v1/auth/verify")
     if verified.status_code != 200:
         raise RuntimeError(f"verify answered {verified.status_code}")
     tokens: dict[str, Any] = verified.json()

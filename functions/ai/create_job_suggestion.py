@@ -25,7 +25,8 @@ class SuggestionIn(ApiModel):
     "/v1/ai/job-suggestions",
     summary="Suggest a price range and timeline for a job",
     description=(
-        "Clients only. The currency defaults to the city's country's; `source` says whether Bedrock or the local "
+        "Clients only. The currency defaults to the city's country's (a town not in the catalogue: the "
+        "caller's phone region's; neither known: 422 `currency_unknown`); `source` says whether Bedrock or the local "
         "method answered (the local method answers whenever Bedrock cannot). One of the caller's daily AI "
         "requests: 429 `ai_quota_exceeded` with `Retry-After` once they are used."
     ),
@@ -33,6 +34,7 @@ class SuggestionIn(ApiModel):
     responses={
         200: {"description": "The suggestion"},
         403: {"description": "Not a client"},
+        422: {"description": "No currency given and none known for the city or the caller"},
         429: {"description": "Daily AI quota used"},
     },
 )

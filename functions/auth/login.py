@@ -20,11 +20,13 @@ class LoginIn(ApiModel):
 @router.post(
     "/v1/auth/login",
     summary="Log in with a password",
-    description="401 for a wrong phone or password (the same answer for both); 429 after 10 failures in 15 minutes.",
+    description="401 for a wrong phone or password (the same answer for both); 429 after 10 failures in 15 minutes "
+    "for the phone from one address (the owner elsewhere is not locked out), or after many from all addresses.",
     tags=["auth"],
 )
 def login(body: LoginIn) -> TokensOut:
-    return TokensOut.model_validate(login_service(body.phone, body.password))
+    ip = router.current_event.request_context.http.source_ip
+    return TokensOut.model_validate(login_service(body.phone, body.password, source_ip=ip))
 
 
 handler = make_handler(router)

@@ -16,7 +16,12 @@ class MessageIn(ApiModel):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1, max_length=conversations.MAX_TEXT)
-    attachment_key: str | None = Field(default=None, max_length=300)
+    attachment_key: str | None = Field(
+        default=None,
+        max_length=300,
+        pattern=r"^attachments/[^/]+/[0-9A-HJKMNP-TV-Z]{26}\.(?:jpg|png|webp|pdf)$",
+        description="Exactly the `attachmentKey` this conversation's attachment upload answered (anything else: 400).",
+    )
 
 
 @router.post(

@@ -14,7 +14,12 @@ class UpdateMeIn(ApiModel):
     name: str | None = Field(default=None, min_length=1, max_length=80, pattern=r"\S")
     email: str | None = Field(default=None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     city: str | None = Field(default=None, min_length=1, max_length=80)
-    avatar_key: str | None = Field(default=None, max_length=300, description="An S3 key under users/<yourId>/")
+    avatar_key: str | None = Field(
+        default=None,
+        max_length=300,
+        pattern=r"^users/[^/]+/[A-Za-z0-9_-]{1,64}\.(?:jpg|jpeg|png|webp)$",
+        description="An image of yours: `users/<yourId>/<name>.<jpg|jpeg|png|webp>`, nothing else (400).",
+    )
 
 
 @router.patch(

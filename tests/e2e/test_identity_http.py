@@ -30,9 +30,8 @@ def test_signup_code_from_outbox_verify_then_me(base_url):
     outbox = requests.get(f"{base_url}/_dev/outbox", params={"to": phone}, timeout=10).json()["items"]
     assert outbox[0]["channel"] == "whatsapp" and outbox[0]["to"] == phone
     code = latest_code_http(base_url, phone)
-    tokens = requests.post(
-        f"{base_url}/v1/auth/verify", json={"phone": phone, "code": code, "purpose": "signup"}, timeout=30
-    )
+    verify = {"phone": phone, "code": code, "purpose": "signup", "signupId": res.json()["userId"]}
+    tokens = requests.post(f"{base_url}/v1/auth/verify", json=verify, timeout=30)
     assert tokens.status_code == 200, tokens.text
     # Then GET /v1/me works with the access token
     me = requests.get(

@@ -97,7 +97,8 @@ def signup_and_login(
     name: str = "Test User",
     password: str | None = None,
 ) -> dict[str, Any]:
-    """Sign up over HTTP, read the code from ``/_dev/outbox``, verify → tokens and user."""
+    """Sign up over HTTP, read the code from ``/_dev/outbox``, verify it naming the signup (as an
+    app does, with the ``userId`` the signup answered) → tokens and user."""
     import requests
 
     phone = phone or random_phone()
@@ -106,10 +107,8 @@ def signup_and_login(
         body["password"] = password
     resp = requests.post(f"{base_url}/v1/auth/signup", json=body, timeout=30)
     assert resp.status_code == 201, resp.text
-    code = latest_code_http(base_url, phone)
-    resp = requests.post(
-        f"{base_url}/v1/auth/verify", json={"phone": phone, "code": code, "purpose": "signup"}, timeout=30
-    )
+    verify = {"phone": phone, "code": latest_code_http(base_url, phone), "purpose": "signup"}
+    resp = requests.post(f"{base_url}/v1/auth/verify", json={**verify, "signupId": resp.json()["userId"]}, timeout=30)
     assert resp.status_code == 200, resp.text
     return _bundle(resp.json(), phone)
 
@@ -171,7 +170,8 @@ def signup_and_login_in_process(
         body["password"] = password
     res = call_route("POST", "/v1/auth/signup", body=body, source_ip=source_ip)
     assert res.status == 201, res
-    res = call_route("POST", "/v1/auth/verify", body={"phone": phone, "code": latest_code(phone), "purpose": "signup"})
+    verify = {"phone": phone, "code": latest_code(phone), "purpose": "signup", "signupId": res.json["userId"]}
+    res = call_route("POST", "/v1/auth/verify", body=verify)
     assert res.status == 200, res
     return _bundle(res.json, phone)
 

@@ -181,6 +181,48 @@ def test_money_in_the_document_carries_the_rules_of_the_model():
     from khaya.money import Money
 
     model = Money.model_json_schema()["properties"]["amount"]
-    documented = DOC["components"]["schemas"]["Money"]["properties"]["amount"]
-    for rule in ("minimum", "exclusiveMinimum", "maximum", "type"):
-        assert documented.get(rule) == model.get(rule), rule
+    for name in ("Money-Input", "Money-Output"):
+        documented = DOC["components"]["schemas"][name]["properties"]["amount"]
+        for rule in ("minimum", "exclusiveMinimum", "maximum", "type"):
+            assert documented.get(rule) == model.get(rule), (name, rule)
+
+
+def _schemas_under(node: Any, seen: set[str]) -> set[str]:
+    """The component schemas ``node`` refers to, directly or through others."""
+    if isinstance(node, dict):
+        if isinstance(node.get("$ref"), str):
+            name = node["$ref"].rsplit("/", 1)[-1]
+            if name not in seen:
+                seen.add(name)
+                _schemas_under(DOC["components"]["schemas"][name], seen)
+        for value in node.values():
+            _schemas_under(value, seen)
+    elif isinstance(node, list):
+        for value in node:
+            _schemas_under(value, seen)
+    return seen
+
+
+def test_every_schema_a_success_answers_with_is_open_to_fields_added_later():
+    # Given every schema a 2xx response refers to (Money inside a job included)
+    answered: set[str] = set()
+    for _, _, op in operations():
+        for status, response in op["responses"].items():
+            if status.startswith("2"):
+                _schemas_under(response.get("content", {}), answered)
+    # Then none refuses unknown fields, so a generated client tolerates a field added later
+    closed = sorted(n for n in answered if DOC["components"]["schemas"][n].get("additionalProperties") is False)
+    assert closed == []
+    assert "Money-Output" in answered
+    # While request bodies stay closed (an unknown field is a 400)
+    assert DOC["components"]["schemas"]["Money-Input"]["additionalProperties"] is False
+
+
+def test_a_jobs_ai_suggestion_is_documented_with_the_suggestions_shape():
+    # Given the job schema / Then aiSuggestion is a price range, a timeline, a rationale and a source
+    options = DOC["paths"]["/v1/jobs/{id}"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    prop = _component(options)["properties"]["aiSuggestion"]
+    ref = next(o["$ref"] for o in prop["anyOf"] if "$ref" in o)
+    shown = DOC["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+    assert {"priceRange", "timelineDays", "rationale", "source", "generatedAt"} <= set(shown["properties"])
+    assert shown["properties"]["priceRange"] == {"$ref": "#/components/schemas/PriceRange"}

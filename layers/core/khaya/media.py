@@ -49,6 +49,16 @@ def delete(key: str) -> None:
     client("s3").delete_object(Bucket=_bucket(), Key=key)
 
 
+def delete_keys(keys: list[str]) -> None:
+    """Delete these objects (missing ones are no error), 1000 to a request."""
+    from khaya.aws import client
+
+    s3, bucket = client("s3"), _bucket()
+    for start in range(0, len(keys), 1000):
+        chunk = [{"Key": k} for k in keys[start : start + 1000]]
+        s3.delete_objects(Bucket=bucket, Delete={"Objects": chunk, "Quiet": True})
+
+
 def delete_prefix(prefix: str) -> int:
     """Delete every object under ``prefix`` (a user's uploads); → how many were deleted."""
     from khaya.aws import client

@@ -32,6 +32,14 @@ class Money(BaseModel):
     )
     currency: Currency
 
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: Any) -> Any:
+        # Closed in requests, open in responses, as every API model (khaya.api.ApiModel).
+        schema = handler(core_schema)
+        if handler.mode == "serialization":
+            handler.resolve_ref_schema(schema).pop("additionalProperties", None)
+        return schema
+
     def to_item(self) -> dict[str, object]:
         return {"amount": self.amount, "currency": self.currency}
 

@@ -46,6 +46,46 @@ def test_ten_failures_in_15_minutes_lock_the_phone_with_retry_after(aws, call_ro
     assert _login(call_route, other["phone"], PASSWORD).status == 200
 
 
+def test_wrong_passwords_from_one_address_do_not_lock_the_owner_out_elsewhere(aws, call_route):
+    user = signup_and_login_in_process(call_route, "client", password=PASSWORD)
+    attacker = "203.0.113.66"
+    # Given someone who knows the number tried 10 wrong passwords from its address
+    for i in range(10):
+        res = call_route(
+            "POST", "/v1/auth/login", body={"phone": user["phone"], "password": f"guess {i:02d}!!"}, source_ip=attacker
+        )
+        assert res.status == 401, res
+    # Then that address is turned away, even with the right password
+    assert (
+        call_route(
+            "POST", "/v1/auth/login", body={"phone": user["phone"], "password": PASSWORD}, source_ip=attacker
+        ).status
+        == 429
+    )
+    # But the owner, signing in from its own network, gets in
+    mine = call_route(
+        "POST", "/v1/auth/login", body={"phone": user["phone"], "password": PASSWORD}, source_ip="198.51.100.20"
+    )
+    assert mine.status == 200, mine
+
+
+def test_failures_from_many_addresses_reach_the_phones_ceiling(aws, call_route, monkeypatch):
+    from khaya.config import reset_settings
+
+    monkeypatch.setenv("LOGIN_FAILURES_PER_PHONE", "6")
+    reset_settings()
+    user = signup_and_login_in_process(call_route, "client", password=PASSWORD)
+    # Given 6 wrong passwords, 2 from each of 3 addresses (each under its own share of 10)
+    for n in range(6):
+        body = {"phone": user["phone"], "password": "not the password"}
+        assert call_route("POST", "/v1/auth/login", body=body, source_ip=f"203.0.113.{n // 2}").status == 401
+    # When the right password comes from a fourth address
+    res = call_route("POST", "/v1/auth/login", body={"phone": user["phone"], "password": PASSWORD}, source_ip="1.2.3.4")
+    # Then the phone's ceiling turns it away until the window ends
+    assert res.status == 429
+    assert 1 <= int(res.headers["retry-after"]) <= 900
+
+
 def test_an_unverified_signup_cannot_log_in_with_its_password(aws, call_route):
     phone = random_phone()
     body = {"phone": phone, "name": "P", "role": "client", "password": PASSWORD}

@@ -70,6 +70,17 @@ def test_bad_patches_are_400_and_change_nothing(two_users, call_route, body):
     assert table_items() == before
 
 
+@pytest.mark.parametrize("tail", ["../{other}/a.png", "x/../../{other}/a.png", "a.png/../../{other}/b.png", "a.exe"])
+def test_an_avatar_key_that_is_not_exactly_an_own_image_is_a_400(two_users, call_route, tail):
+    alice, bob = two_users
+    # When Alice names a key that starts with her prefix but leads elsewhere (or is not an image)
+    key = f"users/{alice['user']['userId']}/" + tail.format(other=bob["user"]["userId"])
+    res = call_route("PATCH", "/v1/me", body={"avatarKey": key}, caller=alice["caller"])
+    # Then it is refused, and her profile shows no such avatar
+    assert res.status == 400 and res.json["error"]["details"][0]["field"] == "avatarKey", res
+    assert call_route("GET", "/v1/me", caller=alice["caller"]).json.get("avatarKey") is None
+
+
 def test_an_avatar_key_must_be_under_the_callers_prefix(two_users, call_route):
     alice, _ = two_users
     key = f"users/{alice['user']['userId']}/avatar.jpg"

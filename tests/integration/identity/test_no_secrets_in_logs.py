@@ -22,7 +22,8 @@ def test_a_full_flow_logs_no_secret(aws, call_route, sender, capfd, caplog):
     assert res.status == 201
     code = sender.last_code(phone)
     secrets.append(code)
-    tokens = call_route("POST", "/v1/auth/verify", body={"phone": phone, "code": code, "purpose": "signup"}).json
+    verify = {"phone": phone, "code": code, "purpose": "signup", "signupId": res.json["userId"]}
+    tokens = call_route("POST", "/v1/auth/verify", body=verify).json
     secrets += [tokens["accessToken"], tokens["refreshToken"]]
     # a wrong password, then login → refresh → the authorizer
     assert call_route("POST", "/v1/auth/login", body={"phone": phone, "password": "wrong password!!"}).status == 401

@@ -51,6 +51,50 @@ def test_per_phone_hourly_limit(aws, call_route, sender, monkeypatch):
     assert 1 <= int(res.headers["retry-after"]) <= 3600
 
 
+def test_one_address_asking_a_numbers_codes_cannot_keep_its_owner_from_getting_one(aws, call_route, sender):
+    # Given an account, and someone who knows its number asking for its codes from one address,
+    # for every purpose, until it is turned away (no authentication is needed to ask)
+    user = signup_and_login_in_process(call_route, "client")
+    attacker = "203.0.113.66"
+    answers = []
+    for n in range(9):
+        purpose = ("login", "reset", "signup")[n % 3]
+        if otp_item(user["phone"], purpose):
+            _age_code(user["phone"], purpose)
+        body = {"phone": user["phone"], "purpose": purpose}
+        answers.append(call_route("POST", "/v1/auth/otp", body=body, source_ip=attacker).status)
+    assert answers[-1] == 429  # its own share is spent
+    # When the owner asks for a login code from its own network
+    _age_code(user["phone"], "login")
+    body = {"phone": user["phone"], "purpose": "login"}
+    res = call_route("POST", "/v1/auth/otp", body=body, source_ip="198.51.100.20")
+    # Then it gets one, and it signs in with it
+    assert res.status == 202, res
+    code = sender.last_code(user["phone"])
+    ok = call_route("POST", "/v1/auth/verify", body={"phone": user["phone"], "code": code, "purpose": "login"})
+    assert ok.status == 200, ok
+
+
+def test_many_addresses_together_reach_the_phones_ceiling(aws, call_route, sender, monkeypatch):
+    from khaya.config import reset_settings
+
+    monkeypatch.setenv("OTP_SENDS_PER_PHONE_PER_HOUR", "4")
+    reset_settings()
+    user = signup_and_login_in_process(call_route, "client")  # the signup's send counts
+    # Given 3 more codes asked from 3 addresses (each well under its own share)
+    for n in range(3):
+        if otp_item(user["phone"], "login"):
+            _age_code(user["phone"], "login")
+        body = {"phone": user["phone"], "purpose": "login"}
+        assert call_route("POST", "/v1/auth/otp", body=body, source_ip=f"203.0.113.{n}").status == 202
+    # When a fifth comes from yet another address
+    _age_code(user["phone"], "login")
+    res = call_route("POST", "/v1/auth/otp", body={"phone": user["phone"], "purpose": "login"}, source_ip="1.2.3.4")
+    # Then the phone's ceiling refuses it, with the time to the end of the window
+    assert res.status == 429
+    assert res.json["error"]["code"] == "rate_limited" and 1 <= int(res.headers["retry-after"]) <= 3600
+
+
 def test_per_ip_hourly_limit(aws, call_route, sender, monkeypatch):
     from khaya.config import reset_settings
 

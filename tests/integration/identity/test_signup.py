@@ -71,9 +71,8 @@ def test_a_signup_with_someone_elses_phone_is_replaced_when_the_owner_signs_up(a
     _after_resend_gate(phone)
     owner = call_route("POST", "/v1/auth/signup", body={"phone": phone, "name": "Owner", "role": "worker"})
     assert owner.status == 201, owner
-    verified = call_route(
-        "POST", "/v1/auth/verify", body={"phone": phone, "code": sender.last_code(phone), "purpose": "signup"}
-    )
+    verify = {"phone": phone, "code": sender.last_code(phone), "purpose": "signup", "signupId": owner.json["userId"]}
+    verified = call_route("POST", "/v1/auth/verify", body=verify)
     assert verified.status == 200, verified
     # Then the account is the owner's: its name and role, nothing of the attacker's signup
     me = call_route("GET", "/v1/me", caller={"userId": verified.json["user"]["userId"], "role": "worker"})
@@ -108,10 +107,52 @@ def test_a_code_asked_through_otp_activates_the_signup_without_its_password(aws,
 def test_a_password_given_at_signup_works_when_that_signups_code_is_verified(aws, call_route, sender):
     phone = random_phone()
     body = {"phone": phone, "name": "Naledi", "role": "client", "password": "naledi's own password"}
-    assert call_route("POST", "/v1/auth/signup", body=body).status == 201
-    code = sender.last_code(phone)
-    assert call_route("POST", "/v1/auth/verify", body={"phone": phone, "code": code, "purpose": "signup"}).status == 200
+    signed_up = call_route("POST", "/v1/auth/signup", body=body)
+    assert signed_up.status == 201
+    code, signup_id = sender.last_code(phone), signed_up.json["userId"]
+    verify = {"phone": phone, "code": code, "purpose": "signup", "signupId": signup_id}
+    assert call_route("POST", "/v1/auth/verify", body=verify).status == 200
     assert _login(call_route, phone, "naledi's own password").status == 200
+
+
+def test_a_newer_signup_by_someone_else_never_activates_when_the_owner_verifies(aws, call_route, sender):
+    phone = random_phone()
+    # Given the phone's owner signed up (no password), and a minute later an attacker who knows the
+    # number signed up again with its own name, role and password (the owner's signup is replaced,
+    # and the new code goes to the owner's phone)
+    owner = call_route("POST", "/v1/auth/signup", body={"phone": phone, "name": "Owner", "role": "worker"})
+    assert owner.status == 201, owner
+    _after_resend_gate(phone)
+    body = {"phone": phone, "name": "Owner", "role": "client", "password": ATTACKER_PASSWORD}
+    assert call_route("POST", "/v1/auth/signup", body=body).status == 201
+    # When the owner's app verifies the newest code, naming the signup it made
+    newest = {"phone": phone, "code": sender.last_code(phone), "purpose": "signup", "signupId": owner.json["userId"]}
+    verified = call_route("POST", "/v1/auth/verify", body=newest)
+    # Then it is told its signup was replaced, and the attacker's signup is not activated
+    assert verified.status == 409, verified
+    assert verified.json["error"]["code"] == "signup_replaced"
+    assert _login(call_route, phone, ATTACKER_PASSWORD).status == 401
+    # And when the owner signs up again and verifies, the account is the owner's, closed to the attacker
+    again = call_route("POST", "/v1/auth/signup", body={"phone": phone, "name": "Owner", "role": "worker"})
+    assert again.status == 201, again
+    mine = {"phone": phone, "code": sender.last_code(phone), "purpose": "signup", "signupId": again.json["userId"]}
+    verified = call_route("POST", "/v1/auth/verify", body=mine)
+    assert verified.status == 200, verified
+    assert (verified.json["user"]["role"], verified.json["user"]["userId"]) == ("worker", again.json["userId"])
+    assert _login(call_route, phone, ATTACKER_PASSWORD).status == 401
+
+
+def test_a_verify_that_names_no_signup_activates_the_account_without_its_password(aws, call_route, sender):
+    phone = random_phone()
+    # Given a signup with a password (perhaps not the phone owner's)
+    body = {"phone": phone, "name": "Someone", "role": "client", "password": ATTACKER_PASSWORD}
+    assert call_route("POST", "/v1/auth/signup", body=body).status == 201
+    # When its code is verified without naming the signup
+    code = sender.last_code(phone)
+    verified = call_route("POST", "/v1/auth/verify", body={"phone": phone, "code": code, "purpose": "signup"})
+    # Then the verifier is signed in, and the password chosen at signup opens nothing
+    assert verified.status == 200, verified
+    assert _login(call_route, phone, ATTACKER_PASSWORD).status == 401
 
 
 def test_refused_signups_spend_nothing_of_the_owners_send_budget(aws, call_route, sender):

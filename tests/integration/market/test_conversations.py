@@ -98,6 +98,12 @@ def test_attachments_are_presigned_images_or_pdf_up_to_10_mb_and_bound_to_the_co
     # A key from elsewhere is refused; other types and outsiders too
     bad = market.call("POST", path, body={"text": "x", "attachmentKey": "portfolio/x/y.png"}, caller=CLIENT)
     assert bad.status == 400
+    # And so is one that starts with this conversation's prefix but leads elsewhere, or is not one it made
+    for tail in ("../../portfolio/x.jpg", f"{key.rsplit('/', 1)[1]}/../../../portfolio/x.jpg", "x.png", key[-8:]):
+        sneaky = f"attachments/{conv['id']}/{tail}"
+        res = market.call("POST", path, body={"text": "x", "attachmentKey": sneaky}, caller=CLIENT)
+        assert res.status == 400 and res.json["error"]["details"][0]["field"] == "attachmentKey", (tail, res)
+    assert [m.get("attachmentKey") for m in market.call("GET", path, caller=WORKER).json["items"]] == [key]
     att = f"/v1/conversations/{conv['id']}/attachments"
     assert market.call("POST", att, body={"contentType": "text/html"}, caller=CLIENT).status == 400
     assert market.call("POST", att, body={"contentType": "image/png"}, caller=CLIENT2).status == 404

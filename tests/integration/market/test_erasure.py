@@ -31,8 +31,8 @@ def _post_job(call_route, client):
     return res.json
 
 
-def _bid(call_route, job_id, worker, amount=75000):
-    return call_route("POST", f"/v1/jobs/{job_id}/bids", body=bid_body(amount), caller=_as(worker))
+def _bid(call_route, job_id, worker, amount=75000, **fields):
+    return call_route("POST", f"/v1/jobs/{job_id}/bids", body=bid_body(amount, **fields), caller=_as(worker))
 
 
 def _erase(call_route, person):
@@ -181,3 +181,97 @@ def test_a_retry_after_a_failure_half_way_finishes_the_erasure(people, call_rout
     assert call_route("GET", "/v1/me", caller=_as(worker)).status == 404
     assert _media_keys(f"portfolio/{worker['user']['userId']}/") == []
     assert call_route("GET", f"/v1/workers/{worker['user']['userId']}", caller=_as(client)).status == 404
+
+
+SECRET = "gate code 4455"  # what the client wrote, that nobody should read after its erasure
+
+
+def _conversation_with_the_client_talking(call_route, client, worker):
+    """A job with the client's address, the worker's bid and a conversation in which the client
+    shared a gate code and a photo; the stream has made its notifications; a summary is cached."""
+    from tests.support.market_stream import StreamPump
+
+    job = _post_job_with(call_route, client, title="Paint my house at 5 Oak St", description=f"Alice, {SECRET}")
+    bid = _bid(call_route, job["id"], worker).json
+    conv = call_route("POST", "/v1/conversations", body={"jobId": job["id"]}, caller=_as(worker)).json
+    upload = call_route(
+        "POST", f"/v1/conversations/{conv['id']}/attachments", body={"contentType": "image/png"}, caller=_as(client)
+    ).json
+    _upload(upload["attachmentKey"])
+    body = {"text": f"Alice here: my {SECRET}, 5 Oak St", "attachmentKey": upload["attachmentKey"]}
+    sent = call_route("POST", f"/v1/conversations/{conv['id']}/messages", body=body, caller=_as(client))
+    assert sent.status == 201, sent
+    reply = {"text": "Thanks, see you Monday"}
+    assert call_route("POST", f"/v1/conversations/{conv['id']}/messages", body=reply, caller=_as(worker)).status == 201
+    StreamPump().deliver()
+    summary = call_route("POST", f"/v1/conversations/{conv['id']}/summary", caller=_as(worker))
+    assert summary.status == 200 and SECRET in summary.json["summary"], summary
+    return job, bid, conv, upload["attachmentKey"]
+
+
+def _post_job_with(call_route, client, **text):
+    res = call_route("POST", "/v1/jobs", body=job_body(**text), caller=_as(client))
+    assert res.status == 201, res
+    return res.json
+
+
+def test_what_an_erased_client_wrote_is_gone_from_what_others_read(people, call_route):
+    from tests.support.market_stream import StreamPump
+
+    client, worker = people["client"], people["worker"]
+    job, _bid_placed, conv, attachment = _conversation_with_the_client_talking(call_route, client, worker)
+    # When the client erases its account
+    assert _erase(call_route, client).status == 204
+    StreamPump().deliver()
+    # Then the job keeps its id, status and money, but not its words, wherever the worker looks
+    seen = call_route("GET", f"/v1/jobs/{job['id']}", caller=_as(worker)).json
+    assert (seen["id"], seen["status"], seen["budget"]) == (job["id"], "cancelled", job["budget"])
+    listed = call_route("GET", "/v1/jobs", query="status=cancelled&category=plumbing", caller=_as(worker)).json
+    mine = call_route("GET", "/v1/me/bids", caller=_as(worker)).json
+    convs = call_route("GET", "/v1/conversations", caller=_as(worker)).json
+    messages = call_route("GET", f"/v1/conversations/{conv['id']}/messages", caller=_as(worker)).json
+    summary = call_route("POST", f"/v1/conversations/{conv['id']}/summary", caller=_as(worker)).json
+    notes = call_route("GET", "/v1/me/notifications", caller=_as(worker)).json
+    for shown in (seen, listed, mine, convs, messages, summary, notes):
+        assert SECRET not in str(shown) and "Oak St" not in str(shown), shown
+    assert [i["title"] for i in listed["items"] if i["id"] == job["id"]] == ["Removed job"]
+    # And the client's message is still there for the worker, reworded, without its photo
+    theirs = [m for m in messages["items"] if m["senderId"] == client["user"]["userId"]]
+    assert [(m["text"], m.get("attachmentKey")) for m in theirs] == [
+        ("Removed: its author closed their account.", None)
+    ]
+    assert [m["text"] for m in messages["items"] if m["senderId"] == worker["user"]["userId"]] == [
+        "Thanks, see you Monday"
+    ]
+    assert _media_keys(attachment) == []
+    # And the conversation is closed: nothing more can be sent or uploaded into it
+    res = call_route(
+        "POST", f"/v1/conversations/{conv['id']}/messages", body={"text": "still there?"}, caller=_as(worker)
+    )
+    assert res.status == 409 and res.json["error"]["code"] == "conversation_closed", res
+    res = call_route(
+        "POST", f"/v1/conversations/{conv['id']}/attachments", body={"contentType": "image/png"}, caller=_as(worker)
+    )
+    assert res.status == 409, res
+    assert [c["closedAt"] is not None for c in convs["items"] if c["id"] == conv["id"]] == [True]
+
+
+def test_an_erased_workers_bid_message_and_messages_are_gone(people, call_route):
+    client, worker = people["client"], people["worker"]
+    job = _post_job(call_route, client)
+    bid = _bid(call_route, job["id"], worker, message=f"Call me, {SECRET}").json
+    conv = call_route("POST", "/v1/conversations", body={"jobId": job["id"]}, caller=_as(worker)).json
+    body = {"text": f"My {SECRET}"}
+    assert call_route("POST", f"/v1/conversations/{conv['id']}/messages", body=body, caller=_as(worker)).status == 201
+    # When the worker erases its account
+    assert _erase(call_route, worker).status == 204
+    # Then the client reads neither its bid message nor its messages, and can no longer write to it
+    seen = call_route("GET", f"/v1/bids/{bid['id']}", caller=_as(client)).json
+    listed = call_route("GET", f"/v1/jobs/{job['id']}/bids", caller=_as(client)).json
+    messages = call_route("GET", f"/v1/conversations/{conv['id']}/messages", caller=_as(client)).json
+    for shown in (seen, listed, messages):
+        assert SECRET not in str(shown), shown
+    res = call_route("POST", f"/v1/conversations/{conv['id']}/messages", body={"text": "hello?"}, caller=_as(client))
+    assert res.status == 409 and res.json["error"]["code"] == "conversation_closed", res
+    # And the client's own job keeps its words
+    assert call_route("GET", f"/v1/jobs/{job['id']}", caller=_as(client)).json["title"] == job["title"]

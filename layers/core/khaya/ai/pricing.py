@@ -82,12 +82,43 @@ def from_samples(amounts: Sequence[int], days: Sequence[int]) -> Estimate | None
     return Estimate(low, max(low, high), min(fewest, MAX_DAYS), min(most, MAX_DAYS))
 
 
+@dataclass(frozen=True)
+class Aggregates:
+    """What may be said of other jobs' accepted bids: how many, and (from ``MIN_SAMPLES`` on)
+    their quartiles, amounts rounded by ``nice``. Never one bid's own figure."""
+
+    count: int
+    amounts: tuple[int, int, int] | None  # 25th, 50th, 75th percentile, minor units
+    days: tuple[int, int, int] | None
+
+    def figures(self) -> dict[str, object]:
+        """As the model reads them: whole units and days."""
+        out: dict[str, object] = {"count": self.count}
+        if self.amounts is not None:
+            out["price"] = dict(zip(("p25", "median", "p75"), (a // MINOR for a in self.amounts), strict=True))
+        if self.days is not None:
+            out["days"] = dict(zip(("p25", "median", "p75"), self.days, strict=True))
+        return out
+
+
+def aggregates(amounts: Sequence[int], days: Sequence[int]) -> Aggregates:
+    prices = spans = None
+    if len(amounts) >= MIN_SAMPLES:
+        p25, p50, p75 = (nice(int(percentile(amounts, q))) for q in (0.25, 0.5, 0.75))
+        prices = (p25, p50, p75)
+    if len(days) >= MIN_SAMPLES:
+        d25, d50, d75 = (max(1, math.floor(percentile(days, q) + 0.5)) for q in (0.25, 0.5, 0.75))
+        spans = (d25, d50, d75)
+    return Aggregates(len(amounts), prices, spans)
+
+
 def bounds(category: str, currency: str, amounts: Sequence[int]) -> tuple[int, int]:
     """The sane price interval: the configured range widened by ``BOUND_FACTOR`` each way,
-    and by whatever was actually accepted lately."""
+    and by whatever was actually accepted lately (rounded by ``nice``, so a clamped answer
+    never shows one bid's exact amount)."""
     usual = configured(category, currency)
-    low = min([usual.min_amount // BOUND_FACTOR, *amounts])
-    high = max([usual.max_amount * BOUND_FACTOR, *amounts])
+    low = min([usual.min_amount // BOUND_FACTOR, *([nice(min(amounts))] if amounts else [])])
+    high = max([usual.max_amount * BOUND_FACTOR, *([nice(max(amounts))] if amounts else [])])
     return max(MINOR, low), high
 
 

@@ -5,10 +5,22 @@ The user is ``USER#<id> | PROFILE``; its phone and referral code are unique thro
 A signup stays ``pending`` until its code is verified, and a pending signup holds nothing:
 a new signup for the number starts over (the earlier one's user, name, role, password and
 referral code are deleted in the same transaction), so nobody can squat or pre-claim a
-phone they cannot receive codes on. A password given at signup is kept only when the code
-that signup sent is the one verified (``signupId`` on the code); a code asked for later
-through ``POST /v1/auth/otp`` activates the account without it. Unverified signups are
-cleaned up by TTL after ``SIGNUP_PENDING_SECONDS`` (default 1 h) and a day.
+phone they cannot receive codes on. Unverified signups are cleaned up by TTL after
+``SIGNUP_PENDING_SECONDS`` (default 1 h) and a day.
+
+Who verifies a signup. The code proves the phone; the ``userId`` the signup's 201 answered
+(known only to whoever made that signup) proves which signup the person at the phone made.
+``POST /v1/auth/verify`` takes it as ``signupId``:
+
+* ``signupId`` names the pending signup and the code is the one that signup sent: the account
+  activates with its name, role and password.
+* ``signupId`` names another signup (the caller's was replaced by a newer one, perhaps by
+  someone who knows the number and wants the account): 409 ``signup_replaced``, and nothing of
+  the newer signup is activated; the code is spent, and the phone's owner signs up again (which
+  replaces the other signup in turn).
+* no ``signupId`` (or a code asked through ``POST /v1/auth/otp``): the account activates
+  without a password, as the contract says of codes asked later, so a password chosen by
+  anyone but the verifier never opens it.
 """
 
 from __future__ import annotations
@@ -55,6 +67,11 @@ def _user_by_phone(phone: str) -> dict[str, Any] | None:
 
 class _RefcodeTaken(errors.Conflict):
     code = "refcode_taken"
+
+
+class SignupReplaced(errors.Conflict):
+    code = "signup_replaced"
+    default_message = "A newer signup replaced yours for this number; sign up again."
 
 
 def _phone_taken() -> errors.AppError:
@@ -187,13 +204,13 @@ def signup(
     claim = db.get(*keys.phone(phone), consistent=True)
     if claim and claim.get("status") != "pending":
         raise _phone_taken()
-    otp.check_phone_allowed(phone, "signup")
+    otp.check_phone_allowed(phone, "signup", source_ip=source_ip)
     try:
         user = create_user(
             phone, name.strip(), role, status="pending", password=password, referred_by=referred_by, replacing=claim
         )
     except errors.Conflict:
-        otp.give_back_phone_send(phone)  # the number was claimed meanwhile: nothing was sent
+        otp.give_back_phone_send(phone, source_ip=source_ip)  # claimed meanwhile: nothing was sent
         raise
     try:
         issued, send_id = otp.request_code(phone, "signup", queued=False, signup_id=str(user["userId"]))
@@ -256,8 +273,9 @@ def send_queued_codes(records: list[dict[str, Any]]) -> list[dict[str, str]]:
     return failures
 
 
-def verify(phone_raw: str, code: str, purpose: str) -> dict[str, Any]:
-    """Check a signup/login code → a token pair. A signup code activates the account."""
+def verify(phone_raw: str, code: str, purpose: str, *, signup_id: str | None = None) -> dict[str, Any]:
+    """Check a signup/login code → a token pair. A signup code activates the account (see the
+    module doc for ``signup_id``: a signup that is not the pending one → 409 ``signup_replaced``)."""
     phone = normalize_phone(phone_raw)
     require_signing_key()
     used = otp.verify_code(phone, purpose, code)
@@ -266,8 +284,11 @@ def verify(phone_raw: str, code: str, purpose: str) -> dict[str, Any]:
         raise otp.invalid_code()
     if purpose == "signup" and user.get("status") == "pending":
         user_id = str(user["userId"])
-        # The signup's password counts only with the code that same signup sent.
-        keeps_password = used.get("signupId") == user_id
+        if signup_id is not None and signup_id != user_id:
+            metric("Signup", result="replaced")
+            raise SignupReplaced()
+        # The password counts only for the signup that chose it, verified with the code it sent.
+        keeps_password = signup_id == user_id and used.get("signupId") == user_id
         db.transact(
             [
                 db.tx_update(
@@ -311,32 +332,51 @@ def _require_active(user: dict[str, Any]) -> None:
         raise errors.Unauthorized("The phone number is not verified yet.", code="not_verified")
 
 
-def _login_window(phone: str) -> tuple[keys.Key, int]:
-    now = int(time.time())
-    window = now // _LOGIN_WINDOW_SECONDS
-    return keys.rate_limit("login-fail", otp.phone_ref(phone), window), (window + 1) * _LOGIN_WINDOW_SECONDS
+class _LoginSlots:
+    """The failed-login windows one attempt spends (15 minutes each): this address's share for the
+    phone (``LOGIN_FAILURES_PER_PHONE_PER_IP``) and the phone's ceiling over every address
+    (``LOGIN_FAILURES_PER_PHONE``), far above what one address may reach. Wrong passwords from
+    one address lock out that address only; the owner signing in from anywhere else is not
+    turned away unless many addresses together reach the ceiling."""
+
+    def __init__(self, phone: str, source_ip: str) -> None:
+        self.now = int(time.time())
+        window = self.now // _LOGIN_WINDOW_SECONDS
+        self.end = (window + 1) * _LOGIN_WINDOW_SECONDS
+        self.pair = keys.rate_limit("login-fail-ip", otp.phone_ip_ref(phone, source_ip), window)
+        self.phone = keys.rate_limit("login-fail", otp.phone_ref(phone), window)
+
+    def _spend(self, key: keys.Key, limit: int) -> None:
+        refused = errors.RateLimited("Too many failed logins; try again later.", retry_after=self.end - self.now)
+        db.increment(*key, "count", limit=limit, ttl=self.end + 60, on_limit=refused)
+
+    def take(self) -> None:
+        """One slot of each window, before the password is checked (atomic conditional ADDs)."""
+        self._spend(self.pair, _setting_int("LOGIN_FAILURES_PER_PHONE_PER_IP", 10))
+        try:
+            self._spend(self.phone, _setting_int("LOGIN_FAILURES_PER_PHONE", 100))
+        except errors.RateLimited:
+            db.increment(*self.pair, "count", by=-1)
+            raise
+
+    def give_back(self) -> None:
+        """A success is not a failure: its slots return."""
+        for key in (self.pair, self.phone):
+            db.increment(*key, "count", by=-1)
 
 
-def login(phone_raw: str, password: str) -> dict[str, Any]:
-    """Password login. 10 failures per phone in a 15-minute window → 429 until it ends.
+def login(phone_raw: str, password: str, *, source_ip: str) -> dict[str, Any]:
+    """Password login. Failures are counted per phone and caller address (10 in 15 minutes → 429
+    from that address until the window ends) under a per-phone ceiling (see ``_LoginSlots``).
     The same scrypt work is done for unknown phones and accounts without a password.
 
-    Each attempt takes a slot *before* the password is checked (an atomic conditional ADD),
-    and a success gives its slot back: concurrent guesses cannot get past the limit."""
+    Each attempt takes its slots *before* the password is checked, and a success gives them
+    back: concurrent guesses cannot get past the limits."""
     phone = normalize_phone(phone_raw)
     require_signing_key()
-    limit = _setting_int("LOGIN_FAILURES_PER_PHONE", 10)
-    rl_key, window_end = _login_window(phone)
+    slots = _LoginSlots(phone, source_ip)
     try:
-        db.increment(
-            *rl_key,
-            "count",
-            limit=limit,
-            ttl=window_end + 60,
-            on_limit=errors.RateLimited(
-                "Too many failed logins; try again later.", retry_after=window_end - int(time.time())
-            ),
-        )
+        slots.take()
     except errors.RateLimited:
         metric("Login", result="throttled", method="password")
         raise
@@ -346,7 +386,7 @@ def login(phone_raw: str, password: str) -> dict[str, Any]:
         metric("Login", result="failed", method="password")
         logger.info("login failed", extra={"phone": mask_phone(phone)})
         raise errors.Unauthorized("The phone number or password is wrong.", code="invalid_credentials")
-    db.increment(*rl_key, "count", by=-1)
+    slots.give_back()
     assert user is not None
     _require_active(user)
     if passwords.needs_rehash(str(stored)):

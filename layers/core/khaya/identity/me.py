@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from khaya import db, errors
@@ -24,6 +25,8 @@ from khaya.ids import now_iso
 from khaya.observability import logger, metric
 
 ERASED_NAME = "Deleted user"
+# An avatar is one image file directly under the user's own prefix: ``users/<id>/<name>.<ext>``.
+_AVATAR_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}\.(?:jpg|jpeg|png|webp)")
 # Never exported: credentials, token material, internal keys.
 _SECRET_FIELDS = {"passwordHash", "current", "codeHash", "tokenVersion", "pk", "sk", "ttl"}
 _EXPORT_PAGES = 50
@@ -47,10 +50,10 @@ def get_profile(user_id: str) -> dict[str, Any]:
 def update_profile(user_id: str, changes: dict[str, Any]) -> dict[str, Any]:
     """Apply ``changes`` (API names: name, email, city, avatarKey; ``None`` clears an optional one)."""
     if "avatarKey" in changes and changes["avatarKey"] is not None:
-        prefix = f"users/{user_id}/"
-        if not str(changes["avatarKey"]).startswith(prefix):
+        prefix, key = f"users/{user_id}/", str(changes["avatarKey"])
+        if not (key.startswith(prefix) and _AVATAR_NAME.fullmatch(key[len(prefix) :])):
             raise errors.ValidationFailed(
-                f"avatarKey: must be one of your uploads ({prefix}...)",
+                f"avatarKey: must be one of your image uploads ({prefix}<name>.jpg|png|webp)",
                 details=[{"field": "avatarKey", "issue": "not_owned"}],
             )
     if "name" in changes and changes["name"] is None:

@@ -9,8 +9,14 @@
   6th guess fails even with the right code. A match deletes the item under a condition on
   its hash, so a code works once.
 * Sending is gated: a new code for the same phone and purpose no sooner than 60 s after the
-  last (conditional put), and per-phone and per-IP hourly windows (``RL#...`` counters);
-  both answer 429 with ``Retry-After``.
+  last (conditional put), and hourly windows (``RL#...`` counters), all answering 429 with
+  ``Retry-After``: per caller address (``OTP_SENDS_PER_IP_PER_HOUR``), per phone *from one
+  address* (``OTP_SENDS_PER_PHONE_PER_IP_PER_HOUR``), and per phone from all addresses
+  together (``OTP_SENDS_PER_PHONE_PER_HOUR``), a ceiling well above what one address may
+  spend. These requests need no authentication, so a budget someone else can spend must not
+  be the owner's: one address asking for a known number's codes exhausts only its own share,
+  and the owner, asking from anywhere else, still gets a code. Only many addresses together
+  reach the ceiling (then the number is under a distributed attack and 429 is the answer).
 * A request and its send are two steps. ``request_code`` writes the OTP item with no code
   in it (``send``: ``queued``); ``send_code`` makes the code, stores its HMAC and sends it.
   ``POST /v1/auth/otp`` only queues: the table's stream hands the item to ``SendOtpFunction``,
@@ -91,6 +97,12 @@ def phone_ref(phone: str) -> str:
     return hmac.new(_pepper(), f"phone|{phone}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
+def phone_ip_ref(phone: str, source_ip: str) -> str:
+    """A stable pseudonym of (``phone``, the caller's address), for the counters kept per pair:
+    neither the number nor the address is readable in the table."""
+    return hmac.new(_pepper(), f"phone-ip|{phone}|{source_ip}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
 def _new_code() -> str:
     return f"{secrets.randbelow(10**6):06d}"
 
@@ -152,20 +164,32 @@ def check_ip_allowed(source_ip: str) -> None:
     _window_limit("otp-ip", _ip_key(source_ip), _setting_int("OTP_SENDS_PER_IP_PER_HOUR", 30), now)
 
 
-def check_phone_allowed(phone: str, purpose: str) -> None:
-    """The resend gate, then spend one send of the phone's hourly window; 429 when over."""
+def check_phone_allowed(phone: str, purpose: str, *, source_ip: str) -> None:
+    """The resend gate, then spend one send of the phone's hourly windows: this address's share
+    of them, then the phone's ceiling over all addresses; 429 when either is over."""
     if purpose not in PURPOSES:
         raise ValueError("unknown purpose")
     now = int(time.time())
     _check_resend_gate(phone, purpose, now)
-    _window_limit("otp-phone", phone_ref(phone), _setting_int("OTP_SENDS_PER_PHONE_PER_HOUR", 5), now)
+    per_ip = _setting_int("OTP_SENDS_PER_PHONE_PER_IP_PER_HOUR", 5)
+    _window_limit("otp-phone-ip", phone_ip_ref(phone, source_ip), per_ip, now)
+    try:
+        _window_limit("otp-phone", phone_ref(phone), _setting_int("OTP_SENDS_PER_PHONE_PER_HOUR", 20), now)
+    except errors.RateLimited:
+        _give_back("otp-phone-ip", phone_ip_ref(phone, source_ip), now)  # nothing was sent
+        raise
 
 
-def give_back_phone_send(phone: str) -> None:
-    """Return the phone's send taken by ``check_phone_allowed`` for a send that did not happen."""
-    now = int(time.time())
+def _give_back(scope: str, key: str, now: int) -> None:
     with contextlib.suppress(errors.AppError):
-        db.increment(*keys.rate_limit("otp-phone", phone_ref(phone), now // _WINDOW_SECONDS), "count", by=-1)
+        db.increment(*keys.rate_limit(scope, key, now // _WINDOW_SECONDS), "count", by=-1)
+
+
+def give_back_phone_send(phone: str, *, source_ip: str) -> None:
+    """Return the sends taken by ``check_phone_allowed`` for a send that did not happen."""
+    now = int(time.time())
+    _give_back("otp-phone-ip", phone_ip_ref(phone, source_ip), now)
+    _give_back("otp-phone", phone_ref(phone), now)
 
 
 def check_send_allowed(phone: str, purpose: str, *, source_ip: str) -> None:
@@ -173,7 +197,7 @@ def check_send_allowed(phone: str, purpose: str, *, source_ip: str) -> None:
     if purpose not in PURPOSES:
         raise ValueError("unknown purpose")
     check_ip_allowed(source_ip)
-    check_phone_allowed(phone, purpose)
+    check_phone_allowed(phone, purpose, source_ip=source_ip)
 
 
 def request_code(phone: str, purpose: str, *, queued: bool, signup_id: str | None = None) -> tuple[OtpIssued, str]:

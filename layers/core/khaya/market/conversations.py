@@ -6,13 +6,22 @@
   is the last activity, moved in the same transaction as every message: "my conversations"
   is one GSI query, most recent first.
 * Messages ``CONV#<id>`` / ``MSG#<ulid>``, newest first with cursors; text ≤ 4000
-  characters; an attachment is a key this conversation's presigned upload produced.
+  characters; an attachment is a key this conversation's presigned upload produced, exactly:
+  ``attachments/<convId>/<ulid>.<ext>`` (anything else, ``..`` included, is a 400).
 * Only the two participants read or write (anyone else: 404, nothing about it).
+* A conversation is closed (``closedAt``) when one of its participants erases its account
+  (``khaya.market.redaction``): the other still reads it, but nobody sends into it or uploads
+  to it any more (409 ``conversation_closed``). A message racing the close either lands
+  before it (and is seen by the erasure) or is refused: the send is conditional on the
+  conversation not being closed.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
+
+from pydantic import Field
 
 from khaya import db
 from khaya.api import ApiModel, Page
@@ -21,6 +30,7 @@ from khaya.http import Caller
 from khaya.ids import new_id, now_iso
 from khaya.market import keys
 
+_ATTACHMENT_NAME = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}\.(?:jpg|png|webp|pdf)")
 MAX_TEXT = 4000
 ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 PREVIEW = 140
@@ -35,6 +45,9 @@ class Conversation(ApiModel):
     created_at: str
     last_activity_at: str
     last_message_preview: str | None = None
+    closed_at: str | None = Field(
+        default=None, description="Set when a participant closed their account: no new messages or uploads."
+    )
 
 
 class Message(ApiModel):
@@ -62,6 +75,18 @@ def _load(conversation_id: str, who: Caller) -> dict[str, Any]:
     conv = db.get(*keys.conversation(conversation_id))
     if conv is None or who.user_id not in (conv["clientId"], conv["workerId"]):
         raise not_found()
+    return conv
+
+
+def closed() -> Conflict:
+    return Conflict(
+        "This conversation is closed: the other participant closed their account.", code="conversation_closed"
+    )
+
+
+def _open(conv: dict[str, Any]) -> dict[str, Any]:
+    if conv.get("closedAt"):
+        raise closed()
     return conv
 
 
@@ -159,11 +184,17 @@ def attachment_prefix(conversation_id: str) -> str:
     return f"attachments/{conversation_id}/"
 
 
+def _is_attachment_of(key: str, conversation_id: str) -> bool:
+    """``key`` is exactly what ``create_attachment`` makes for this conversation."""
+    prefix = attachment_prefix(conversation_id)
+    return key.startswith(prefix) and _ATTACHMENT_NAME.fullmatch(key[len(prefix) :]) is not None
+
+
 def send_message(who: Caller, conversation_id: str, text: str, attachment_key: str | None) -> Message:
     """One transaction: the message, the conversation's last activity, both participants'
     index items (so each list reorders). A newer message always wins the last-activity slot."""
-    conv = _load(conversation_id, who)
-    if attachment_key is not None and not attachment_key.startswith(attachment_prefix(conversation_id)):
+    conv = _open(_load(conversation_id, who))
+    if attachment_key is not None and not _is_attachment_of(attachment_key, conversation_id):
         raise ValidationFailed(
             "attachmentKey: not an upload of this conversation",
             details=[{"field": "attachmentKey", "issue": "not_owned"}],
@@ -181,7 +212,12 @@ def send_message(who: Caller, conversation_id: str, text: str, attachment_key: s
     if attachment_key:
         message["attachmentKey"] = attachment_key
 
+    attempts: list[int] = []
+
     def build() -> list[db.TxAction]:
+        if attempts:  # the last attempt lost a race: it may have been the conversation closing
+            _open(db.get(*keys.conversation(conversation_id), consistent=True) or {})
+        attempts.append(1)
         now = now_iso()
         message["createdAt"] = now
         preview = text[:PREVIEW]
@@ -190,7 +226,7 @@ def send_message(who: Caller, conversation_id: str, text: str, attachment_key: s
             db.tx_update(
                 *keys.conversation(conversation_id),
                 set={"lastActivityAt": now, "lastMessagePreview": preview},
-                condition="#a <= :now",
+                condition="#a <= :now AND attribute_not_exists(closedAt)",
                 names={"#a": "lastActivityAt"},
                 values={":now": now},
                 on_fail=db.Retry(),
@@ -216,6 +252,6 @@ def send_message(who: Caller, conversation_id: str, text: str, attachment_key: s
 def create_attachment(who: Caller, conversation_id: str, content_type: str) -> dict[str, Any]:
     from khaya.media import ATTACHMENT_TYPES, presigned_post
 
-    _load(conversation_id, who)
+    _open(_load(conversation_id, who))
     key = f"{attachment_prefix(conversation_id)}{new_id()}.{ATTACHMENT_TYPES[content_type]}"
     return {"attachment_key": key, "upload": presigned_post(key, content_type, ATTACHMENT_MAX_BYTES)}

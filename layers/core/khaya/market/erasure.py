@@ -6,7 +6,10 @@ marketplace, so the orchestration lives here, one domain above, and runs in this
 1. **Refuse first.** A job with money held (the user's own job ``funded``; or, as its worker,
    ``funded`` or ``completed`` with the payout still to come) → 409 ``money_held``, and
    nothing has changed.
-2. **End what is live.** The user's pending bids are withdrawn; its open and assigned jobs
+2. **Remove what the user wrote** (``khaya.market.redaction``): its conversations close, the
+   text of its jobs, bids and messages is replaced and its attachments deleted, notifications
+   quoting it are reworded. First, so the cancellations below already carry the neutral text.
+   **End what is live.** The user's pending bids are withdrawn; its open and assigned jobs
    are cancelled (an assigned job has no money yet, and without its client it can never be
    paid: cancelling tells the worker at once instead of leaving it waiting); a job assigned
    to the user as worker is cancelled too (its client is told, and may post it again).
@@ -30,7 +33,7 @@ from typing import Any
 
 from khaya import db
 from khaya.errors import Conflict
-from khaya.market import keys
+from khaya.market import keys, redaction
 from khaya.observability import logger, metric
 
 ROUNDS = 3
@@ -144,6 +147,7 @@ def erase_account(user_id: str) -> None:
     for _ in range(ROUNDS):
         own, pending, won = _live(user_id)
         _refuse_if_money_held(user_id, own, won)
+        redaction.erase_what_the_user_wrote(user_id)
         _end_live(user_id, own, pending, won)
         _delete_worker_things(user_id)
         try:

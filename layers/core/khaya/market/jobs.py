@@ -25,6 +25,7 @@ from khaya.errors import BusinessRule, Conflict, Forbidden, NotFound
 from khaya.http import Caller
 from khaya.ids import new_id, now_iso
 from khaya.market import keys
+from khaya.market.estimates import JobSuggestion
 from khaya.money import Currency, Money, require_currency, require_positive
 
 Status = Literal["open", "assigned", "funded", "completed", "paid_out", "cancelled"]
@@ -72,7 +73,7 @@ class Job(JobSummary):
     accepted_bid_id: str | None = None
     accepted_amount: Money | None = None
     worker_id: str | None = None
-    ai_suggestion: dict[str, Any] | None = None
+    ai_suggestion: JobSuggestion | None = None
 
 
 JobPage = Page[JobSummary]
@@ -131,9 +132,11 @@ def usage_add(user_id: str, attr: str, by: int) -> db.TxAction:
 # ---------------------------------------------------------------- currency
 
 
-def currency_for(city: str, budget: dict[str, Any] | None, client: dict[str, Any] | None) -> str:
+def currency_for(
+    city: str, budget: dict[str, Any] | None, client: dict[str, Any] | None, *, field: str = "budget"
+) -> str:
     """A new job's one currency: its budget's; else its city's country's; else the client's
-    phone region's. None of them known → 422 ``currency_unknown`` (give a budget)."""
+    phone region's. None of them known → 422 ``currency_unknown`` (give ``field``)."""
     from khaya.market.catalog import country_of_city, currency_of_country
 
     if budget is not None:
@@ -146,11 +149,25 @@ def currency_for(city: str, budget: dict[str, Any] | None, client: dict[str, Any
         found = currency_of_country(region_of(str(phone)))
     if found is None:
         raise BusinessRule(
-            "budget: the job's currency cannot be told from its city; give a budget.",
+            f"{field}: the job's currency cannot be told from its city; give a {field}.",
             code="currency_unknown",
-            details=[{"field": "budget", "issue": "required"}],
+            details=[{"field": field, "issue": "required"}],
         )
     return found
+
+
+def default_currency(client_id: str, city: str, *, field: str) -> str:
+    """The currency a job of ``client_id`` in ``city`` without a budget is in (422 when unknown)."""
+    from khaya.identity.accounts import get_user
+
+    found = currency_of_city(city)
+    return found or currency_for(city, None, get_user(client_id), field=field)
+
+
+def currency_of_city(city: str) -> str | None:
+    from khaya.market.catalog import country_of_city, currency_of_country
+
+    return currency_of_country(country_of_city(city))
 
 
 def job_currency(job: dict[str, Any]) -> str | None:

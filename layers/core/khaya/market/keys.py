@@ -23,6 +23,11 @@ Access patterns, as built
 - messages: ``CONV#<convId> | MSG#<ulid>``
 - my conversations by last activity: on ``USER#<userId> | CONV#<convId>``,
   ``gsi1: USER#<userId> | CONV#<lastActivityAt>#<convId>``
+- all my conversations, read consistently (the erasure closes them): the same items on the
+  table, ``USER#<userId> | CONV#`` (sk prefix)
+- a job's bids, for the erasure (its title copied onto them): ``JOB#<jobId> | BID#`` (sk prefix)
+- my notifications with any id (the erasure rewords or deletes them, expired ones included):
+  ``USER#<userId> | NOTIF#`` (sk prefix, filtered on ``data.jobId``/``data.conversationId``)
 - my notifications: ``USER#<userId> | NOTIF#<ulid>`` (``ttl`` 90 days; the ulid's time bounds the query)
 - my unread notifications: ``gsi2: UNREAD#<userId> | NOTIF#<ulid>`` (sparse: removed when read)
 
