@@ -12,7 +12,10 @@ authorizer container. The extension answers only while the function is invoked, 
 during its init, which is where these reads are (on the request path).
 
 Without the port setting (the operator CLI, the in-process tests) a value is read with the
-SDK, as before. The local stage serves a stand-in of the extension's HTTP API
+SDK, as before. With the setting but nothing listening on the port (a function deployed without
+the extension's layer), the first read finds the connection refused, logs a warning once and
+reads with the SDK from then on, for the container's life: slower, never broken. The extension
+answering with an error stays a 503. The local stage serves a stand-in of the extension's HTTP API
 (``local/secrets_extension.py``), so its functions take the deployed path.
 
 ``get_secret(name, fresh=True)`` skips both caches (the extension's too, for up to its TTL):
@@ -26,6 +29,7 @@ import time
 from khaya.errors import ServiceUnavailable
 
 _cache: dict[str, tuple[float, str]] = {}
+_no_extension: list[bool] = []  # nothing listened on the extension's port in this container
 # The extension answers from memory; this is the budget for its own first fetch.
 EXTENSION_TIMEOUT_SECONDS = 5.0
 
@@ -38,12 +42,17 @@ def get_secret(name: str, *, fresh: bool = False) -> str:
     if hit and hit[0] > now:
         return hit[1]
     port = settings().get("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT")
-    value = _from_extension(name, int(port)) if port and not fresh else _from_sdk(name)
+    value = None
+    if port and not fresh and not _no_extension:
+        value = _from_extension(name, int(port))
+    if value is None:
+        value = _from_sdk(name)
     _cache[name] = (now + settings().secrets_cache_seconds, value)
     return value
 
 
-def _from_extension(name: str, port: int) -> str:
+def _from_extension(name: str, port: int) -> str | None:
+    """The value, or ``None`` when nothing listens on ``port`` (no extension attached)."""
     import http.client
     import json
     from urllib.parse import quote
@@ -63,6 +72,12 @@ def _from_extension(name: str, port: int) -> str:
             # The secret's name is internal: it is logged by the caller's handler, not returned.
             raise ServiceUnavailable()
         return str(json.loads(body)["SecretString"])
+    except ConnectionRefusedError:
+        import logging
+
+        _no_extension.append(True)
+        logging.getLogger(__name__).warning("secrets: no extension on port %d, reading with the SDK", port)
+        return None
     except (OSError, http.client.HTTPException, ValueError, KeyError, TypeError) as exc:
         raise ServiceUnavailable() from exc
     finally:
@@ -82,3 +97,4 @@ def _from_sdk(name: str) -> str:
 
 def reset_secrets() -> None:
     _cache.clear()
+    _no_extension.clear()

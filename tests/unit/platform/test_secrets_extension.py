@@ -111,11 +111,22 @@ def test_an_unknown_secret_is_a_clean_503(stage):
         secrets.get_secret("khaya/local/no-such-secret")
 
 
-def test_an_extension_that_is_not_there_is_a_clean_503(stage, monkeypatch):
-    # Given the extension's port with nothing listening (it crashed, or was not attached)
+def test_a_function_deployed_without_the_extension_still_reads_its_secret(stage, monkeypatch, caplog):
+    # Given the extension's port setting but nothing listening on it (its layer not attached)
     stage["extension"].stop()
-    with pytest.raises(ServiceUnavailable):
-        secrets.get_secret(NAME)
+    monkeypatch.setenv("SECRETS_CACHE_SECONDS", "0")  # every read goes out
+    reset_settings()
+    # When the function reads its secret
+    value = secrets.get_secret(NAME)
+    # Then it has the value, from Secrets Manager directly, and says once why it is slower
+    assert value == "first value"
+    assert [r.getMessage() for r in caplog.records if r.name == "khaya.secrets"] == [
+        f"secrets: no extension on port {stage['port']}, reading with the SDK"
+    ]
+    # And later reads in the same container go straight to the SDK, without asking the port again
+    stage["sm"].put_secret_value(SecretId=NAME, SecretString="rotated")
+    assert secrets.get_secret(NAME) == "rotated"
+    assert len([r for r in caplog.records if r.name == "khaya.secrets"]) == 1
 
 
 def test_without_the_extension_setting_the_sdk_reads_the_secret(stage, monkeypatch):
