@@ -57,7 +57,15 @@ class SecretsExtension:
     ) -> None:
         import boto3
 
-        self._sm = boto3.client("secretsmanager", endpoint_url=endpoint_url, region_name=region)
+        # Its own fake credentials: the process that serves it may set the stage's only later,
+        # and a client resolves its credentials when it is made.
+        self._sm = boto3.client(
+            "secretsmanager",
+            endpoint_url=endpoint_url,
+            region_name=region,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
         self._lock = threading.Lock()  # one botocore client, shared by the server's threads
         self.region = region
         self.functions = functions
