@@ -335,7 +335,9 @@ def outcome(result: Any) -> tuple[str, bool]:
         status = int(result["statusCode"])
         return str(status), status >= 500
     if isinstance(result, dict) and "isAuthorized" in result:
-        return (ALLOW if result["isAuthorized"] else "deny"), False
+        context = result.get("context") or {}
+        allowed = result["isAuthorized"] is True and "userId" in context and not context.get("refused")
+        return (ALLOW if allowed else f"refused ({context.get('refused', 'denied')})"), False
     if isinstance(result, dict) and "batchItemFailures" in result:
         return (NO_FAILURES if not result["batchItemFailures"] else f"{len(result['batchItemFailures'])} failed"), bool(
             result["batchItemFailures"]

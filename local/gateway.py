@@ -194,6 +194,13 @@ class Reply:
     status: int
     headers: list[tuple[str, str]]
     body: bytes
+    from_gateway: bool = False  # API Gateway's own answer: no function ran, no X-Request-Id
+
+
+def gateway_message(status: int, message: str) -> Reply:
+    """What HTTP API itself answers when it refuses a request (its bodies cannot be customised)."""
+    body = json.dumps({"message": message}, separators=(",", ":")).encode("utf-8")
+    return Reply(status, [("Content-Type", JSON_TYPE)], body, from_gateway=True)
 
 
 def envelope(status: int, code: str, message: str, request_id: str, headers: dict[str, str] | None = None) -> Reply:
@@ -250,7 +257,7 @@ class Gateway:
         except Exception:
             # A gateway bug or a function that failed to start: log it here, never in the response.
             traceback.print_exc(file=sys.stderr)
-            reply = envelope(500, "internal_error", "Something went wrong on our side.", rid)
+            reply = gateway_message(500, "Internal Server Error")
         # CORS is open in the local stage only; deployed stages use CorsAllowedOrigins.
         present = {k.lower() for k, _ in reply.headers}
         if "access-control-allow-origin" not in present:
@@ -258,7 +265,7 @@ class Gateway:
         expose = self.cors.get("Access-Control-Expose-Headers")
         if expose and "access-control-expose-headers" not in present:
             reply.headers.append(("Access-Control-Expose-Headers", expose))
-        if not any(k.lower() == "x-request-id" for k, _ in reply.headers):
+        if not reply.from_gateway and not any(k.lower() == "x-request-id" for k, _ in reply.headers):
             reply.headers.append(("X-Request-Id", rid))
         reply.headers.append(("apigw-requestid", rid))
         return reply
@@ -313,26 +320,30 @@ class Gateway:
     ) -> dict[str, Any] | Reply:
         """Run the Lambda authorizer as HTTP API does, with no cache.
 
-        The template sets ``ReauthorizeEvery: 60``; locally every request is authorised
-        afresh so that a suspension or a logout is visible to the very next request (tests
-        rely on it). On AWS the gateway's own 401/403 bodies are ``{"message": ...}``;
-        locally we answer the API's error envelope, which is the contract clients code to.
+        The template sets ``ReauthorizeEvery``; locally every request is authorised afresh so
+        that a suspension or a logout is visible to the very next request (tests rely on it).
+        What a refusal looks like is AWS's: no ``Authorization`` header is the gateway's own
+        ``401 {"message": "Unauthorized"}`` without calling the authorizer; ``isAuthorized:
+        false`` is ``403 {"message": "Forbidden"}``; an authorizer that fails or answers
+        nonsense is ``500 {"message": "Internal Server Error"}``. The authorizer passes the
+        refusals a client must act on to the function (``khaya.identity.authorizer``).
         """
-        deny = envelope(401, "unauthorized", "Authentication is required.", rid)
         merged = {k.lower(): v for k, v in headers}
         if not merged.get("authorization"):
-            return deny  # no identity source: HTTP API rejects without calling the authorizer
+            return gateway_message(401, "Unauthorized")
         if self.authorizer_id is None or self.authorizer_id not in self.pools:
-            return deny
+            return gateway_message(500, "Internal Server Error")
         event = authorizer_event(method, path, route_path, merged, ip)
         event["requestContext"]["requestId"] = rid
         try:
             result = self.pools[self.authorizer_id].invoke(event)
         except Exception:
             traceback.print_exc(file=sys.stderr)
-            return deny
-        if not isinstance(result, dict) or result.get("isAuthorized") is not True:
-            return deny
+            return gateway_message(500, "Internal Server Error")
+        if not isinstance(result, dict) or not isinstance(result.get("isAuthorized"), bool):
+            return gateway_message(500, "Internal Server Error")
+        if not result["isAuthorized"]:
+            return gateway_message(403, "Forbidden")
         context = result.get("context") or {}
         return dict(context) if isinstance(context, dict) else {}
 

@@ -44,12 +44,43 @@ ENVELOPE = {
 }
 
 
+# API Gateway's own answers, which HTTP API does not let us reshape: no Authorization header
+# (401 Unauthorized), stage throttling (429 Too Many Requests), a function that failed or timed
+# out (500 Internal Server Error, 503 Service Unavailable), a body over 10 MB (413).
+GATEWAY_ERROR = {
+    "type": "object",
+    "required": ["message"],
+    "additionalProperties": False,
+    "properties": {"message": {"type": "string", "examples": ["Unauthorized", "Too Many Requests"]}},
+    "description": "An answer of API Gateway itself (no function ran): it has no error code and no requestId.",
+}
+_EITHER = {"oneOf": [{"$ref": "#/components/schemas/ErrorEnvelope"}, {"$ref": "#/components/schemas/GatewayError"}]}
+EITHER = {"application/json": {"schema": _EITHER}}
+# Shared responses, referenced by every operation (components.responses).
+RESPONSES = {
+    "Unauthorized": {
+        "description": 'No `Authorization` header: API Gateway\'s own `{"message": "Unauthorized"}`. An '
+        "invalid, expired or revoked token: the error envelope (`unauthorized`). Either way: refresh, or sign in.",
+        "content": EITHER,
+    },
+    "ClientError": {
+        "description": "Client error, in the error envelope (429 from stage throttling and 413 over 10 MB are "
+        "API Gateway's own `GatewayError`)",
+        "content": EITHER,
+    },
+    "ServerError": {
+        "description": "Server or upstream error, in the error envelope (a function that failed or timed out "
+        "is API Gateway's own `GatewayError`)",
+        "content": EITHER,
+    },
+}
+
+
 def build() -> dict[str, Any]:
     ensure_paths()
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
 
     from khaya import __version__
-    from khaya.http import ERROR_CONTENT
 
     app = APIGatewayHttpResolver(enable_validation=True)
     public: set[tuple[str, str]] = set()
@@ -72,15 +103,17 @@ def build() -> dict[str, Any]:
             summary="Local-services marketplace: jobs, bids, escrowed payments, phone sign-in.",
             description=(
                 "The HTTP contract of the Khaya backend. Money is `{amount: int minor units, currency}`; "
-                "errors use the envelope in `components.schemas.ErrorEnvelope`; every response carries "
-                "`X-Request-Id`."
+                "errors use the envelope in `components.schemas.ErrorEnvelope`; every answer of a function "
+                "carries `X-Request-Id`. API Gateway's own answers (`components.schemas.GatewayError`: no "
+                "`Authorization` header, stage throttling, a function that failed) carry `apigw-requestid`."
             ),
             security_schemes={"bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
             security=[{"bearer": []}],
         )
     )
     schema.setdefault("components", {}).setdefault("schemas", {})["ErrorEnvelope"] = ENVELOPE
-    error_ref = {"content": ERROR_CONTENT}
+    schema["components"]["schemas"]["GatewayError"] = GATEWAY_ERROR
+    schema["components"]["responses"] = RESPONSES
     for path, ops in schema.get("paths", {}).items():
         for method, op in ops.items():
             if not isinstance(op, dict):
@@ -92,10 +125,14 @@ def build() -> dict[str, Any]:
             for response in responses.values():
                 if response.get("content") == {}:  # a 204 (khaya.http.Router): no content at all
                     del response["content"]
-            responses["4XX"] = {"description": "Client error, in the error envelope", **error_ref}
-            responses["5XX"] = {"description": "Server or upstream error, in the error envelope", **error_ref}
+            if "429" in responses:  # ours, or the stage's throttling
+                responses["429"]["content"] = EITHER
+            responses["4XX"] = {"$ref": "#/components/responses/ClientError"}
+            responses["5XX"] = {"$ref": "#/components/responses/ServerError"}
             if (method, path) in public:
                 op["security"] = []
+            else:
+                responses["401"] = {"$ref": "#/components/responses/Unauthorized"}
     _prune_unreferenced(schema)
     return schema
 
@@ -116,7 +153,7 @@ def _prune_unreferenced(schema: dict[str, Any]) -> None:
     comps = schema["components"]["schemas"]
     while True:
         used = _refs(schema.get("paths", {})) | _refs(comps)
-        unused = [name for name in comps if name not in used and name != "ErrorEnvelope"]
+        unused = [name for name in comps if name not in used and name not in ("ErrorEnvelope", "GatewayError")]
         if not unused:
             return
         for name in unused:

@@ -1,7 +1,8 @@
 """A throwaway template for gateway tests: template.yaml plus stand-in functions.
 
-The stand-in authorizer accepts ``Bearer good`` (a client), raises on ``Bearer boom`` and
-denies anything else; ``/v1/echo`` takes a JSON body; ``/v1/private`` is protected and
+The stand-in authorizer accepts ``Bearer good`` (a client), raises on ``Bearer boom``, answers
+``isAuthorized: false`` on ``Bearer no``, and passes a refusal on to the function for anything
+else, as the product's authorizer does; ``/v1/echo`` takes a JSON body; ``/v1/private`` is protected and
 returns its caller; ``/v1/env`` lists the variable names it sees; ``/v1/slow`` sleeps, to
 show concurrent requests get separate containers (processes); ``PUT /v1/things/{id}`` writes
 an item, which the stand-in stream consumer records in ``standins/consume.py.seen``.
@@ -25,7 +26,9 @@ def handler(event, context):
         raise RuntimeError("authorizer crashed")
     if token == "Bearer good":
         return {"isAuthorized": True, "context": {"userId": "u-1", "role": "client"}}
-    return {"isAuthorized": False}
+    if token == "Bearer no":
+        return {"isAuthorized": False}
+    return {"isAuthorized": True, "context": {"refused": "invalid_token"}}
 """
 
 ROUTES = """

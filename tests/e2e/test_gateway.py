@@ -157,14 +157,27 @@ def test_a_write_reaches_the_stream_consumer(stand_in: tuple[str, Path]) -> None
 
 
 # ---------------------------------------------------------------- the authorizer
-def test_a_protected_route_without_a_token_is_a_401_envelope(stand_in_url: str) -> None:
-    assert_envelope(requests.get(f"{stand_in_url}/v1/private", timeout=5), 401, "unauthorized")
+def test_a_protected_route_without_a_token_is_the_gateways_own_401(stand_in_url: str) -> None:
+    # As HTTP API answers without calling the authorizer: its own body, no function ran
+    resp = requests.get(f"{stand_in_url}/v1/private", timeout=5)
+    assert resp.status_code == 401 and resp.json() == {"message": "Unauthorized"}
+    assert "X-Request-Id" not in resp.headers and resp.headers["apigw-requestid"]
 
 
-@pytest.mark.parametrize("token", ["Bearer nope", "Bearer boom"])
-def test_a_denied_or_failing_authorizer_is_a_401_envelope(stand_in_url: str, token: str) -> None:
-    resp = requests.get(f"{stand_in_url}/v1/private", headers={"Authorization": token}, timeout=5)
+def test_a_refusal_passed_on_by_the_authorizer_is_the_functions_401_envelope(stand_in_url: str) -> None:
+    resp = requests.get(f"{stand_in_url}/v1/private", headers={"Authorization": "Bearer nope"}, timeout=5)
     assert_envelope(resp, 401, "unauthorized")
+
+
+@pytest.mark.parametrize(
+    ("token", "status", "message"),
+    [("Bearer no", 403, "Forbidden"), ("Bearer boom", 500, "Internal Server Error")],
+)
+def test_a_denying_or_failing_authorizer_is_the_gateways_own_answer(
+    stand_in_url: str, token: str, status: int, message: str
+) -> None:
+    resp = requests.get(f"{stand_in_url}/v1/private", headers={"Authorization": token}, timeout=5)
+    assert resp.status_code == status and resp.json() == {"message": message}
 
 
 def test_the_authorizer_context_is_the_callers_identity(stand_in_url: str) -> None:

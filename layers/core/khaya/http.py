@@ -274,10 +274,22 @@ def _precheck(event: dict[str, Any], max_body: int, accept: tuple[str, ...]) -> 
     return None
 
 
-def _set_caller(event: dict[str, Any]) -> None:
+# Refusals of the authorizer that mean "try again", not "sign in again" (khaya.identity.authorizer).
+_AUTH_UNAVAILABLE = frozenset({"keys_unavailable", "user_lookup_failed"})
+
+
+def _set_caller(event: dict[str, Any]) -> errors.AppError | None:
+    """Take the caller from the authorizer context; a refusal the authorizer passed on
+    (``{"refused": reason}``) is the error to answer before any route code runs."""
     ctx = (event.get("requestContext", {}).get("authorizer") or {}).get("lambda") or {}
     user_id, role = ctx.get("userId"), ctx.get("role")
-    _caller.set(Caller(str(user_id), str(role)) if user_id and role else None)
+    _caller.set(Caller(str(user_id), str(role)) if user_id and role and not ctx.get("refused") else None)
+    refused = ctx.get("refused")
+    if not refused:
+        return None
+    if refused in _AUTH_UNAVAILABLE:
+        return errors.ServiceUnavailable(retry_after=1)
+    return errors.Unauthorized("The access token is invalid or expired: refresh it or sign in again.")
 
 
 def make_handler(
@@ -310,9 +322,9 @@ def make_handler(
         _request_id.set(rid)
         _parsed_body.set(None)
         logger.set_correlation_id(rid)
-        _set_caller(event)
+        refused = _set_caller(event)
         try:
-            problem = _precheck(event, settings().max_body_bytes, accept)
+            problem = refused or _precheck(event, settings().max_body_bytes, accept)
             result = _raw(problem) if problem is not None else app.resolve(event, context)
         except Exception as exc:  # the resolver itself failed (e.g. an event it cannot parse)
             result = _raw(_classify(exc))

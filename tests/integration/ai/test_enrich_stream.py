@@ -83,3 +83,30 @@ def test_notifications_read_records_of_items_holding_vectors(market, enrich):
     StreamPump().deliver()
     res = market.call("GET", "/v1/me/notifications", caller=CLIENT)
     assert [n["kind"] for n in res.json["items"]] == ["bid_received"]
+
+
+def test_the_model_calls_made_for_a_clients_jobs_spend_its_daily_enrich_slots(market, enrich, monkeypatch):
+    from khaya import db
+    from khaya.ai import embeddings, keys
+
+    # Given Bedrock ready to answer for two jobs, and room for two model calls a day for what
+    # is made after a client's posts
+    monkeypatch.setenv("AI_ENRICH_DAILY_QUOTA", "2")
+    stub = use_bedrock(monkeypatch)
+    answer = {"min_price": 800, "max_price": 1600, "min_days": 1, "max_days": 2, "rationale": "Valve and tray."}
+    for _ in range(2):
+        stub.add_response("invoke_model", embedding_answer([1.0] + [0.0] * 511))
+        stub.add_response("converse", tool_answer("price_suggestion", answer))
+    # When the client posts a job, cancels it and posts it again (the open-job limit allows it)
+    first = post(market, GEYSER_JOB)
+    enrich.deliver()
+    market.call("POST", f"/v1/jobs/{first['id']}/cancel", caller=CLIENT)
+    again = post(market, {**GEYSER_JOB, "title": "Geyser leaking again, please help"})
+    enrich.deliver()
+    # Then the first job has the model's suggestion, and the repost the local method's
+    assert market.job(first["id"])["aiSuggestion"]["source"] == "bedrock"
+    assert market.job(again["id"])["aiSuggestion"]["source"] == "fallback"
+    # And a local vector, so search still finds it (ranked with the local method)
+    assert db.get(*keys.job_embedding(again["id"]))["model"] == embeddings.LOCAL_MODEL
+    # And the model was not asked for the repost: its two answers are still waiting
+    assert len(stub._queue) == 2

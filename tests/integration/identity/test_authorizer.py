@@ -20,6 +20,16 @@ def _authorize(token: str | None, scheme: str = "Bearer"):
     return load_handler(fn)(event, LambdaContext("AuthorizeFunction"))
 
 
+def _allowed(answer) -> bool:
+    return answer["isAuthorized"] is True and "userId" in answer["context"] and "refused" not in answer["context"]
+
+
+def _refused(answer, reason: str | None = None) -> bool:
+    # A refusal is passed on to the route's function, which answers the API's 401 (or 503)
+    refused = answer["isAuthorized"] is True and answer["context"].get("refused")
+    return bool(refused) and "userId" not in answer["context"] and reason in (None, refused)
+
+
 def _private_key():
     from khaya.config import settings
     from khaya.secrets import get_secret
@@ -141,24 +151,24 @@ def _forge(kind: str, user) -> str:
 )
 def test_tampered_tokens_are_denied(aws, call_route, kind):
     user = signup_and_login_in_process(call_route, "client")
-    assert _authorize(_forge(kind, user)) == {"isAuthorized": False}
+    assert _refused(_authorize(_forge(kind, user)))
 
 
 def test_an_audience_list_holding_ours_passes(aws, call_route):
     user = signup_and_login_in_process(call_route, "client")
     kid, pem = _private_key()
     token = jwt.encode(_claims(user, aud=["other", "khaya-api"]), pem, algorithm="ES256", headers={"kid": kid})
-    assert _authorize(token)["isAuthorized"]
+    assert _allowed(_authorize(token))
 
 
 @pytest.mark.parametrize("header", [None, "", "garbage", "a.b.c", "e30.e30.!!!!", "x" * 5000])
 def test_missing_or_garbage_tokens_are_denied(aws, header):
-    assert _authorize(header) == {"isAuthorized": False}
+    assert _refused(_authorize(header))
 
 
 def test_basic_scheme_is_denied(aws, call_route):
     user = signup_and_login_in_process(call_route, "client")
-    assert _authorize(user["tokens"]["accessToken"], scheme="Basic") == {"isAuthorized": False}
+    assert _refused(_authorize(user["tokens"]["accessToken"], scheme="Basic"))
 
 
 def test_suspension_and_erasure_stop_tokens(aws, call_route):
@@ -168,14 +178,14 @@ def test_suspension_and_erasure_stop_tokens(aws, call_route):
 
     a = signup_and_login_in_process(call_route, "client")
     b = signup_and_login_in_process(call_route, "worker")
-    assert _authorize(a["tokens"]["accessToken"])["isAuthorized"]
+    assert _allowed(_authorize(a["tokens"]["accessToken"]))
     # When one user is suspended and another erases their account
     suspend_user(a["user"]["userId"])
     erase_account(b["user"]["userId"])
     authorizer.reset_cache()  # the in-memory cache lives at most AUTHORIZER_USER_CACHE_SECONDS
     # Then neither token passes
-    assert _authorize(a["tokens"]["accessToken"]) == {"isAuthorized": False}
-    assert _authorize(b["tokens"]["accessToken"]) == {"isAuthorized": False}
+    assert _refused(_authorize(a["tokens"]["accessToken"]))
+    assert _refused(_authorize(b["tokens"]["accessToken"]))
 
 
 @pytest.fixture
@@ -196,25 +206,25 @@ def test_logout_stops_the_sessions_access_token_and_no_other(aws, call_route, no
     second = call_route(
         "POST", "/v1/auth/verify", body={"phone": user["phone"], "code": latest_code(user["phone"]), "purpose": "login"}
     ).json
-    assert _authorize(user["tokens"]["accessToken"])["isAuthorized"]
+    assert _allowed(_authorize(user["tokens"]["accessToken"]))
     # When the first session logs out
     res = call_route("POST", "/v1/auth/logout", body={"refreshToken": user["tokens"]["refreshToken"]})
     assert res.status == 204
     # Then its access token is denied at once, while the other session's still passes
-    assert _authorize(user["tokens"]["accessToken"]) == {"isAuthorized": False}
-    assert _authorize(second["accessToken"])["isAuthorized"]
+    assert _refused(_authorize(user["tokens"]["accessToken"]))
+    assert _allowed(_authorize(second["accessToken"]))
 
 
 def test_a_reused_refresh_token_stops_the_familys_access_tokens(aws, call_route, no_cache):
     user = signup_and_login_in_process(call_route, "client")
     first = user["tokens"]["refreshToken"]
     newest = call_route("POST", "/v1/auth/refresh", body={"refreshToken": first}).json
-    assert _authorize(newest["accessToken"])["isAuthorized"]
+    assert _allowed(_authorize(newest["accessToken"]))
     # When the used refresh token is presented again (a stolen copy)
     assert call_route("POST", "/v1/auth/refresh", body={"refreshToken": first}).status == 401
     # Then every access token of that family stops, the newest too
-    assert _authorize(newest["accessToken"]) == {"isAuthorized": False}
-    assert _authorize(user["tokens"]["accessToken"]) == {"isAuthorized": False}
+    assert _refused(_authorize(newest["accessToken"]))
+    assert _refused(_authorize(user["tokens"]["accessToken"]))
 
 
 def test_a_revocation_shows_within_the_cache_window(aws, call_route, monkeypatch):
@@ -224,12 +234,12 @@ def test_a_revocation_shows_within_the_cache_window(aws, call_route, monkeypatch
     monkeypatch.setenv("AUTHORIZER_USER_CACHE_SECONDS", "15")
     reset_settings()
     user = signup_and_login_in_process(call_route, "client")
-    assert _authorize(user["tokens"]["accessToken"])["isAuthorized"]
+    assert _allowed(_authorize(user["tokens"]["accessToken"]))
     call_route("POST", "/v1/auth/logout", body={"refreshToken": user["tokens"]["refreshToken"]})
     # Within the window the cached answer may stand; once it has passed, the logout shows
     real = time.monotonic
     monkeypatch.setattr(authorizer.time, "monotonic", lambda: real() + 16)
-    assert _authorize(user["tokens"]["accessToken"]) == {"isAuthorized": False}
+    assert _refused(_authorize(user["tokens"]["accessToken"]))
 
 
 def test_the_user_cache_expires(aws, call_route, monkeypatch):
@@ -237,11 +247,11 @@ def test_the_user_cache_expires(aws, call_route, monkeypatch):
     from khaya.identity.accounts import suspend_user
 
     user = signup_and_login_in_process(call_route, "client")
-    assert _authorize(user["tokens"]["accessToken"])["isAuthorized"]
+    assert _allowed(_authorize(user["tokens"]["accessToken"]))
     suspend_user(user["user"]["userId"])
     real = time.monotonic
     monkeypatch.setattr(authorizer.time, "monotonic", lambda: real() + 16)
-    assert _authorize(user["tokens"]["accessToken"]) == {"isAuthorized": False}
+    assert _refused(_authorize(user["tokens"]["accessToken"]))
 
 
 def test_a_rotated_key_is_picked_up_and_old_tokens_stay_valid(aws, call_route):
@@ -249,7 +259,7 @@ def test_a_rotated_key_is_picked_up_and_old_tokens_stay_valid(aws, call_route):
 
     user = signup_and_login_in_process(call_route, "client")
     old_token = user["tokens"]["accessToken"]
-    assert _authorize(old_token)["isAuthorized"]
+    assert _allowed(_authorize(old_token))
     # When the operator rotates the key
     new_kid = rotate_jwt_key()
     from khaya.secrets import reset_secrets
@@ -258,8 +268,8 @@ def test_a_rotated_key_is_picked_up_and_old_tokens_stay_valid(aws, call_route):
     fresh = call_route("POST", "/v1/auth/refresh", body={"refreshToken": user["tokens"]["refreshToken"]}).json
     # Then new tokens carry the new key id, and both old and new tokens pass
     assert jwt.get_unverified_header(fresh["accessToken"])["kid"] == new_kid
-    assert _authorize(fresh["accessToken"])["isAuthorized"]
-    assert _authorize(old_token)["isAuthorized"]
+    assert _allowed(_authorize(fresh["accessToken"]))
+    assert _allowed(_authorize(old_token))
 
 
 def test_before_the_operator_sets_the_keys_tokens_are_refused_and_sign_in_is_503(aws, call_route):
@@ -273,8 +283,10 @@ def test_before_the_operator_sets_the_keys_tokens_are_refused_and_sign_in_is_503
     for name in ("JWT_PRIVATE_KEY_SECRET_NAME", "JWT_PUBLIC_KEYS_SECRET_NAME"):
         sm.put_secret_value(SecretId=settings().require(name), SecretString="Xq3placeholder")
     reset_secrets()
-    # Then tokens are denied (not a crash) and issuing answers 503
-    assert _authorize(user["tokens"]["accessToken"]) == {"isAuthorized": False}
+    # Then tokens are refused (not a crash: no key verifies them), and issuing answers 503
+    answer = _authorize(user["tokens"]["accessToken"])
+    assert _refused(answer, "invalid_token")
+    assert call_route("GET", "/v1/me", caller=answer["context"]).status == 401
     res = call_route("POST", "/v1/auth/refresh", body={"refreshToken": user["tokens"]["refreshToken"]})
     assert res.status == 503 and res.json["error"]["code"] == "signing_key_unavailable"
     # And nothing was used up: once the operator rotates the key, the same refresh token works
@@ -295,4 +307,52 @@ def test_a_table_outage_denies_instead_of_failing(aws, call_route, monkeypatch):
         raise ConnectionError("table unreachable")
 
     monkeypatch.setattr(authorizer, "_user_state", down)
-    assert _authorize(user["tokens"]["accessToken"]) == {"isAuthorized": False}
+    assert _refused(_authorize(user["tokens"]["accessToken"]), "user_lookup_failed")
+
+
+# ---------------------------------------------------------------- a refusal reaches the client as the API's answer
+PROTECTED = sorted(
+    {(r.method, r.path) for fn in functions() for r in fn.routes if not r.public and r.path != "$default"}
+)
+
+
+def _table_items() -> list[dict]:
+    from khaya.aws import client
+    from khaya.config import settings
+
+    return client("dynamodb").scan(TableName=settings().table_name)["Items"]
+
+
+@pytest.mark.parametrize(("method", "path"), PROTECTED)
+def test_every_protected_route_answers_a_refused_token_with_the_401_envelope_and_does_nothing(
+    aws, call_route, method, path
+):
+    # Given what the authorizer passes on for a revoked token (HTTP API itself could only say a bare 403)
+    before = _table_items()
+    concrete = path.replace("{id}", "01JB0000000000000000000000").replace("{itemId}", "01JB0000000000000000000001")
+    body = {} if method in ("POST", "PUT", "PATCH") else None
+    # When the route's function is invoked with it
+    res = call_route(method, concrete, body=body, caller={"refused": "token_revoked"})
+    # Then the client reads a 401 in the envelope it can act on (refresh, or sign in again)
+    assert res.status == 401, (method, path, res)
+    assert res.json["error"]["code"] == "unauthorized" and res.headers["x-request-id"]
+    # And no route code ran: nothing was written
+    assert _table_items() == before
+
+
+def test_a_token_refused_because_the_table_is_down_is_a_503_to_retry(aws, call_route):
+    res = call_route("GET", "/v1/me", caller={"refused": "user_lookup_failed"})
+    assert res.status == 503 and res.headers["retry-after"] == "1"
+    assert res.json["error"]["code"] == "service_unavailable"
+
+
+def test_what_the_authorizer_passes_on_for_an_expired_token_is_a_401_from_the_route(aws, call_route):
+    user = signup_and_login_in_process(call_route, "client")
+    private_kid, private_pem = _private_key()
+    expired = jwt.encode(
+        _claims(user, exp=int(time.time()) - 5), private_pem, algorithm="ES256", headers={"kid": private_kid}
+    )
+    answer = _authorize(expired)
+    assert _refused(answer, "invalid_token")
+    res = call_route("GET", "/v1/me", caller=answer["context"])
+    assert res.status == 401 and res.json["error"]["code"] == "unauthorized"

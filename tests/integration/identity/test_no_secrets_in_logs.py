@@ -34,7 +34,7 @@ def test_a_full_flow_logs_no_secret(aws, call_route, sender, capfd, caplog):
     event = authorizer_event(
         "GET", "/v1/me", "/v1/me", {"authorization": f"Bearer {refreshed['accessToken']}"}, "1.2.3.4"
     )
-    assert load_handler(fn)(event, LambdaContext("AuthorizeFunction"))["isAuthorized"]
+    assert "userId" in load_handler(fn)(event, LambdaContext("AuthorizeFunction"))["context"]
     # reuse detection, then reset by code, with a WhatsApp failure on the way (SMS text holds the code)
     assert call_route("POST", "/v1/auth/refresh", body={"refreshToken": login["refreshToken"]}).status == 401
     sender.whatsapp_error = "63016"

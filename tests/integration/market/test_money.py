@@ -91,5 +91,8 @@ def test_a_city_of_no_known_country_takes_the_clients_phone_region(market, call_
 
 def test_the_openapi_document_says_amounts_are_more_than_zero():
     doc = json.loads((ROOT / "layers/core/khaya/openapi.json").read_text())
-    amount = doc["components"]["schemas"]["Money"]["properties"]["amount"]
-    assert amount["minimum"] == 1 and amount["type"] == "integer"
+    # Money is closed in requests and open in responses, so the document holds both forms
+    for form in ("Money-Input", "Money-Output"):
+        amount = doc["components"]["schemas"][form]["properties"]["amount"]
+        assert amount["minimum"] == 1 and amount["type"] == "integer", form
+    assert doc["components"]["schemas"]["Money-Input"]["additionalProperties"] is False

@@ -47,6 +47,7 @@ class AiSettings:
     max_attempts: int
     daily_quota: int
     search_daily_quota: int
+    enrich_daily_quota: int
     search_max_candidates: int
 
     @property
@@ -72,6 +73,7 @@ def ai_settings() -> AiSettings:
         max_attempts=int(cfg.get("AI_MAX_ATTEMPTS") or 2),
         daily_quota=int(cfg.get("AI_DAILY_QUOTA") or 50),
         search_daily_quota=int(cfg.get("AI_SEARCH_DAILY_QUOTA") or 300),
+        enrich_daily_quota=int(cfg.get("AI_ENRICH_DAILY_QUOTA") or 40),
         search_max_candidates=int(cfg.get("SEARCH_MAX_CANDIDATES") or 5000),
     )
 
@@ -93,11 +95,12 @@ class Answer[T]:
     degraded: bool  # the local method answered because the model failed (not by configuration)
 
 
-def answer[T](feature: str, ask_model: Callable[[], T], local: Callable[[], T]) -> Answer[T]:
-    """The model's answer, or the local method's when the backend is local or the model fails.
+def answer[T](feature: str, ask_model: Callable[[], T], local: Callable[[], T], *, use_model: bool = True) -> Answer[T]:
+    """The model's answer, or the local method's when the backend is local, ``use_model`` is
+    false (a quota is spent) or the model fails.
     Never raises because of the model: a failure is logged, counted and answered locally."""
-    if not ai_settings().uses_bedrock:
-        metric("AiAnswer", feature=feature, source="fallback", reason="local")
+    if not ai_settings().uses_bedrock or not use_model:
+        metric("AiAnswer", feature=feature, source="fallback", reason="local" if use_model else "quota")
         return Answer(local(), "fallback", degraded=False)
     try:
         value = ask_model()

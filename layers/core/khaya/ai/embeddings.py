@@ -160,13 +160,15 @@ def local_embed(text: str) -> list[float]:
 # ---------------------------------------------------------------- either method
 
 
-def embed(feature: str, text: str) -> Embedding:
-    """Titan's vector when the backend is Bedrock and it answers, else the local method's."""
+def embed(feature: str, text: str, *, use_model: bool = True) -> Embedding:
+    """Titan's vector when the backend is Bedrock, ``use_model`` and it answers, else the local
+    method's."""
     cfg = ai_settings()
     got = answer(
         feature,
         lambda: (bedrock.embed(feature, text), titan_model(cfg.embedding_model_id)),
         lambda: (local_embed(text), LOCAL_MODEL),
+        use_model=use_model,
     )
     vector, model = got.value
     return Embedding(vector, model, got.source)

@@ -14,6 +14,10 @@ edited, assigned, cancelled...; this consumer's own writes never move it):
   and an ``open → assigned`` job records its accepted price and days under
   ``PRICES#<category>#<currency>`` for later suggestions.
 
+Each model call made here (a vector for a new text, a suggestion for a new job) spends one of
+the job's client's daily ``enrich`` slots (``khaya.ai.quota``); past them the local methods
+answer, so no sequence of posts and edits runs up the model bill.
+
 Idempotent: the job is read fresh, a suggestion is only made when none is stored (so a
 redelivered record costs no second model call) and every write is keyed by the job. A record
 that fails is reported (``ReportBatchItemFailures``) with every record after it.
@@ -24,7 +28,8 @@ from __future__ import annotations
 from typing import Any
 
 from khaya import db
-from khaya.ai import embeddings, keys, suggestions
+from khaya.ai import embeddings, keys, quota, suggestions
+from khaya.ai.backend import ai_settings
 from khaya.db.stream import images, process_in_order
 from khaya.errors import Conflict
 from khaya.ids import epoch
@@ -35,6 +40,11 @@ PRICE_SAMPLE_DAYS = 366
 _DAY = 86400
 
 
+def _model_allowed(job: dict[str, Any]) -> bool:
+    """Whether a model call for this job may be made: one of its client's ``enrich`` slots."""
+    return not ai_settings().uses_bedrock or quota.allows(str(job["clientId"]), "enrich")
+
+
 def _vector(job: dict[str, Any]) -> tuple[bytes, str, list[db.TxAction]]:
     """The job's stored vector if it is of the current text, else a new one (and its put)."""
     text = embeddings.job_text(str(job["title"]), str(job["category"]), str(job.get("description") or ""))
@@ -42,7 +52,7 @@ def _vector(job: dict[str, Any]) -> tuple[bytes, str, list[db.TxAction]]:
     stored = db.get(*keys.job_embedding(str(job["id"])), consistent=True)
     if stored and stored.get("textHash") == digest and isinstance(stored.get("vector"), bytes):
         return stored["vector"], str(stored["model"]), []
-    made = embeddings.embed("job", text)
+    made = embeddings.embed("job", text, use_model=_model_allowed(job))
     blob = embeddings.to_bytes(made.vector)
     item = {
         **keys.job_embedding(str(job["id"])).item(),
@@ -61,7 +71,7 @@ def enrich_open_job(job: dict[str, Any]) -> None:
     version = {"#v": "version", "#s": "status"}
     guard = "#v = :v AND #s = :open"
     values = {":v": int(job["version"]), ":open": "open"}
-    suggestion = None if job.get("aiSuggestion") else suggestions.for_job(job)
+    suggestion = None if job.get("aiSuggestion") else suggestions.for_job(job, use_model=_model_allowed(job))
     if suggestion is not None:
         meta = db.tx_update(
             *market_keys.job(str(job["id"])),

@@ -212,10 +212,12 @@ def _from_model(ask: Ask) -> tuple[pricing.Estimate, str]:
     return estimate, plain or _ours(ask, seen)
 
 
-def suggest(*, title: str, description: str, category: str, city: str, currency: str) -> Suggestion:
+def suggest(
+    *, title: str, description: str, category: str, city: str, currency: str, use_model: bool = True
+) -> Suggestion:
     amounts, days = recent_samples(category, currency)
     ask = Ask(title, description, category, city, currency, amounts, days)
-    got = answer("suggestion", lambda: _from_model(ask), lambda: _local(ask))
+    got = answer("suggestion", lambda: _from_model(ask), lambda: _local(ask), use_model=use_model)
     estimate, why = got.value
     return Suggestion.model_validate(
         {
@@ -264,12 +266,13 @@ def job_currency(job: dict[str, Any]) -> str | None:
     return currency_of_country(country_of_city(str(job.get("city") or "")))
 
 
-def for_job(job: dict[str, Any]) -> dict[str, Any] | None:
+def for_job(job: dict[str, Any], *, use_model: bool = True) -> dict[str, Any] | None:
     """The ``aiSuggestion`` to store on a job (``None`` when its currency cannot be known)."""
     currency = job_currency(job)
     if currency is None:
         return None
     made = suggest(
+        use_model=use_model,
         title=str(job["title"]),
         description=str(job.get("description") or ""),
         category=str(job["category"]),

@@ -10,9 +10,14 @@ come in one ``BatchGetItem`` and are cached in memory for ``AUTHORIZER_USER_CACH
 a password reset or an erased account stops an access token within 60 s on AWS; locally,
 where nothing is cached, at once.
 
-Allowed → ``{"isAuthorized": true, "context": {"userId", "role"}}``; anything else →
-``{"isAuthorized": false}``. Lean on purpose (no pydantic, no Powertools): this runs
-in front of every protected request.
+Allowed → ``{"isAuthorized": true, "context": {"userId", "role"}}``. Refused →
+``{"isAuthorized": true, "context": {"refused": <reason>}}``: the route's function answers it,
+before any route code runs (``khaya.http.make_handler``), with the API's ``401`` envelope, or
+``503`` when the keys or the table could not be read. An HTTP API Lambda authorizer cannot
+answer 401 itself: ``isAuthorized: false`` is the gateway's bare ``403 {"message": "Forbidden"}``,
+which a client would not take as "refresh the token". A request with no ``Authorization``
+header never reaches the authorizer: the gateway answers ``401 {"message": "Unauthorized"}``.
+Lean on purpose (no pydantic, no Powertools): this runs in front of every protected request.
 """
 
 from __future__ import annotations
@@ -24,7 +29,6 @@ from typing import Any
 from khaya.errors import AppError
 from khaya.identity.jwt_keys import InvalidToken, verify_access_token
 
-_DENY: dict[str, Any] = {"isAuthorized": False}
 # (user id, session id) → (valid until, ((status, role, tokenVersion) of the user, session active?))
 _State = tuple[tuple[str, str, int] | None, bool]
 _cache: dict[tuple[str, str], tuple[float, _State]] = {}
@@ -95,10 +99,11 @@ def _user_state(user_id: str, session_id: str) -> _State:
 _request_id: list[str | None] = [None]
 
 
-def _log(decision: str, reason: str) -> None:
+def _refuse(reason: str) -> dict[str, Any]:
     # One line, no token, no claims beyond the reason.
-    line = {"level": "INFO", "message": "authorizer", "decision": decision, "reason": reason}
+    line = {"level": "INFO", "message": "authorizer", "decision": "deny", "reason": reason}
     print(json.dumps({**line, "correlation_id": _request_id[0]}))
+    return {"isAuthorized": True, "context": {"refused": reason}}
 
 
 def _bearer(event: dict[str, Any]) -> str | None:
@@ -118,35 +123,27 @@ def authorize(event: dict[str, Any]) -> dict[str, Any]:
     _request_id[0] = (event.get("requestContext") or {}).get("requestId")
     token = _bearer(event)
     if token is None:
-        _log("deny", "no_bearer_token")
-        return _DENY
+        return _refuse("no_bearer_token")
     try:
         claims = verify_access_token(token)
     except InvalidToken:
-        _log("deny", "invalid_token")
-        return _DENY
+        return _refuse("invalid_token")
     except AppError:  # the public keys cannot be read: fail closed
-        _log("deny", "keys_unavailable")
-        return _DENY
+        return _refuse("keys_unavailable")
     user_id, role, version = str(claims["sub"]), str(claims["role"]), int(claims["tv"])
     try:
         user, session_active = _user_state(user_id, str(claims["sid"]))
     except Exception:  # the table cannot be read: fail closed, never a 500 from the gateway
-        _log("deny", "user_lookup_failed")
-        return _DENY
+        return _refuse("user_lookup_failed")
     if user is None:
-        _log("deny", "unknown_user")
-        return _DENY
+        return _refuse("unknown_user")
     status, current_role, current_version = user
     if status != "active":
-        _log("deny", "user_not_active")
-        return _DENY
+        return _refuse("user_not_active")
     if current_role != role or current_version != version:
-        _log("deny", "token_revoked")
-        return _DENY
+        return _refuse("token_revoked")
     if not session_active:
-        _log("deny", "session_ended")
-        return _DENY
+        return _refuse("session_ended")
     return {"isAuthorized": True, "context": {"userId": user_id, "role": role}}
 
 
