@@ -82,10 +82,10 @@ bench: venv build
 	$(PY) -m bench.run
 
 # CI on a shared machine: a lean route, a validated one, a list (cursor secret through the
-# extension), the authorizer and a constant route; five cold pairs; budgets times CI_SLACK (1.2).
+# extension), the authorizer and a constant route; seven cold pairs; budgets times CI_SLACK (1.2).
 BENCH_CI_FUNCTIONS ?= GetHealthFunction GetMeFunction ListJobsFunction AuthorizeFunction GetOpenapiFunction
 bench-ci: venv build
-	$(PY) -m bench.run --ci --no-write --only $(BENCH_CI_FUNCTIONS) --cold-runs 5 --warm-runs 30 --warm-rounds 1
+	$(PY) -m bench.run --ci --no-write --only $(BENCH_CI_FUNCTIONS) --cold-runs 7 --warm-runs 30 --warm-rounds 1
 
 load: venv dynamodb-local
 	$(PY) -m bench.load.run --users $(USERS) --duration $(DURATION) --seed-jobs $(LOAD_SEED_JOBS)
