@@ -15,12 +15,13 @@ export DYNAMODB_LOCAL_DIR ?= $(CURDIR)/.local-data/dynamodb-local
 export PYTHONPATH := $(CURDIR)/layers/core:$(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv dynamodb-local run test lint typecheck unit e2e openapi fuzz docs-check validate build build-host check-artifacts bench bench-ci load ci clean
+.PHONY: help venv dynamodb-local run test lint typecheck unit e2e openapi fuzz docs-check validate build build-host check-artifacts bench bench-ci load mutate ci clean
 
 help:
 	@echo "make run       serve the whole API on http://127.0.0.1:$(PORT) (no Docker, no AWS; SEED_JOBS=N for demo data)"
 	@echo "make load      Locust against a seeded local stage (USERS=$(USERS) DURATION=$(DURATION))"
 	@echo "make test      ruff, import contracts, mypy on the layer, pytest (unit, integration on moto, e2e over HTTP)"
+	@echo "make mutate    mutation testing of the safety-critical modules (ONLY=<module> for one; report in bench/mutation/)"
 	@echo "make bench     cold start, warm latency, DynamoDB calls and size per function; fails over a cold budget"
 	@echo "make bench-ci  the same for a few functions, fewer runs, the looser CI bound (bench/budgets.py)"
 	@echo "make openapi   regenerate layers/core/khaya/openapi.json from the function modules"
@@ -89,6 +90,11 @@ bench-ci: venv build
 
 load: venv dynamodb-local
 	$(PY) -m bench.load.run --users $(USERS) --duration $(DURATION) --seed-jobs $(LOAD_SEED_JOBS)
+
+# mutmut over the modules of bench/mutation/modules.toml, each on its own tests; niced (the run is
+# long). ONLY="a b" for some modules; MUTATE_ARGS="--changed main" for what a change touched.
+mutate: venv dynamodb-local
+	nice -n 10 $(PY) -m bench.mutation.run $(if $(ONLY),--only $(ONLY)) $(MUTATE_ARGS)
 
 $(SAM_VENV)/.installed:
 	@test -x $(SAM) || $(PYTHON) -m venv $(SAM_VENV)

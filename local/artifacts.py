@@ -184,8 +184,9 @@ def main(argv: list[str] | None = None) -> int:
                 try:
                     result = worker.invoke(event)
                     got, server_error = outcome(result)
-                    ok = not server_error and (entry is None or expected(got, entry.expect))
-                    detail = "" if ok else f"expected {entry.expect if entry else '< 500'}"
+                    want = entry.expectation(event) if entry else "< 500"
+                    ok = not server_error and (entry is None or expected(got, want))
+                    detail = "" if ok else f"expected {want}"
                 except FunctionError as exc:
                     got, ok, detail = ("import error" if exc.init else "error"), False, str(exc)[:300]
                 finally:

@@ -8,6 +8,11 @@ must allow the action all the same. ``generate_presigned_post`` emits only a sta
 ``CreateBucket``; it is wrapped on each S3 client and recorded as ``s3:PutObject`` on the
 key it allows.
 
+Each call also carries the request context IAM evaluates conditions on, where this module
+models it: ``dynamodb:LeadingKeys`` (the partition key values an item call, a batch, a
+transaction's item or a query names) and ``s3:prefix`` (a listing's prefix). A Scan names
+no partition key, as on AWS.
+
 Calls are attributed to the function whose invocation is running in the current context
 (``attributed(logical_id)``); calls made outside any invocation (a test seeding the table,
 the gateway's stream poller) are not recorded.
@@ -19,6 +24,8 @@ Only the standard library and botocore are used, so the local function processes
 from __future__ import annotations
 
 import contextvars
+import json
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -32,7 +39,9 @@ SECRET_SUFFIX = "-Lcl0a1"  # Secrets Manager appends 6 random characters to a se
 
 _function: contextvars.ContextVar[str | None] = contextvars.ContextVar("khaya_function", default=None)
 
-Call = tuple[str, str, str, str]  # (function, action, resource ARN or "*", "call" | "presigned")
+# (function, action, resource ARN or "*", "call" | "presigned", condition context as JSON)
+Call = tuple[str, str, str, str, str]
+Request = tuple[str, str, dict[str, list[str]]]  # (action, resource, condition context)
 
 # ---------------------------------------------------------------------- what IAM checks
 
@@ -61,7 +70,27 @@ def _local_outbox(params: dict[str, Any]) -> bool:
     return str(pk).startswith(_OUTBOX_PREFIX)
 
 
-def _dynamodb(op: str, params: dict[str, Any], region: str) -> list[tuple[str, str]]:
+_PARTITION_KEYS = ("pk", "gsi1pk", "gsi2pk")
+
+
+def _leading(key: dict[str, Any] | None) -> dict[str, list[str]]:
+    value = ((key or {}).get("pk") or {}).get("S")
+    return {"dynamodb:LeadingKeys": [str(value)]} if value is not None else {}
+
+
+def _query_leading(params: dict[str, Any]) -> dict[str, list[str]]:
+    """The partition key value a Query names (``<partition key> = :v`` in its key condition)."""
+    names = params.get("ExpressionAttributeNames") or {}
+    values = params.get("ExpressionAttributeValues") or {}
+    for left, right in re.findall(r"([#\w]+)\s*=\s*(:\w+)", str(params.get("KeyConditionExpression") or "")):
+        if names.get(left, left) in _PARTITION_KEYS and "S" in (values.get(right) or {}):
+            return {"dynamodb:LeadingKeys": [str(values[right]["S"])]}
+    # Every Query names its partition on AWS: one this module cannot read must not pass a
+    # LeadingKeys condition by naming none (ForAllValues holds for an empty set).
+    return {"dynamodb:LeadingKeys": ["<unparsed>"]}
+
+
+def _dynamodb(op: str, params: dict[str, Any], region: str) -> list[Request]:
     if op == "TransactWriteItems":
         kinds = {
             "Put": "PutItem",
@@ -70,26 +99,43 @@ def _dynamodb(op: str, params: dict[str, Any], region: str) -> list[tuple[str, s
             "ConditionCheck": "ConditionCheckItem",
         }
         return [
-            (f"dynamodb:{kinds[kind]}", _table_arn(spec["TableName"], region))
+            (
+                f"dynamodb:{kinds[kind]}",
+                _table_arn(spec["TableName"], region),
+                _leading(spec.get("Item") or spec.get("Key")),
+            )
             for item in params.get("TransactItems", [])
             for kind, spec in item.items()
             if kind in kinds
         ]
     if op == "TransactGetItems":
         gets = params.get("TransactItems", [])
-        return [("dynamodb:GetItem", _table_arn(i["Get"]["TableName"], region)) for i in gets]
+        return [
+            ("dynamodb:GetItem", _table_arn(i["Get"]["TableName"], region), _leading(i["Get"]["Key"])) for i in gets
+        ]
     if op in ("BatchGetItem", "BatchWriteItem"):
-        return [(f"dynamodb:{op}", _table_arn(t, region)) for t in params.get("RequestItems", {})]
+        out: list[Request] = []
+        for table, spec in params.get("RequestItems", {}).items():
+            if op == "BatchGetItem":
+                keys = list(spec.get("Keys", []))
+            else:
+                keys = [
+                    (w.get("PutRequest") or {}).get("Item") or (w.get("DeleteRequest") or {}).get("Key") for w in spec
+                ]
+            pks = sorted({v for k in keys for v in _leading(k).get("dynamodb:LeadingKeys", [])})
+            out.append((f"dynamodb:{op}", _table_arn(table, region), {"dynamodb:LeadingKeys": pks} if pks else {}))
+        return out
     if _local_outbox(params):
         return []
     if "TableName" in params:
         arn = _table_arn(params["TableName"], region)
         if params.get("IndexName"):
             arn += f"/index/{params['IndexName']}"
-        return [(f"dynamodb:{op}", arn)]
+        context = _query_leading(params) if op == "Query" else _leading(params.get("Key") or params.get("Item"))
+        return [(f"dynamodb:{op}", arn, context)]
     if "StreamArn" in params:
-        return [(f"dynamodb:{op}", params["StreamArn"])]
-    return [(f"dynamodb:{op}", "*")]
+        return [(f"dynamodb:{op}", params["StreamArn"], {})]
+    return [(f"dynamodb:{op}", "*", {})]
 
 
 _S3_ACTIONS = {
@@ -115,7 +161,16 @@ def _s3(op: str, params: dict[str, Any], region: str) -> list[tuple[str, str]]:
     return [(action, f"arn:aws:s3:::{bucket}")]
 
 
+# SQS has no IAM action of its own for a batch call: the single message's action authorises it.
+_SQS_ACTIONS = {
+    "SendMessageBatch": "SendMessage",
+    "DeleteMessageBatch": "DeleteMessage",
+    "ChangeMessageVisibilityBatch": "ChangeMessageVisibility",
+}
+
+
 def _sqs(op: str, params: dict[str, Any], region: str) -> list[tuple[str, str]]:
+    op = _SQS_ACTIONS.get(op, op)
     if "QueueUrl" in params:
         parts = urlparse(params["QueueUrl"]).path.strip("/").split("/")
         account, name = (parts[0], parts[1]) if len(parts) >= 2 else (ACCOUNT, parts[-1])
@@ -177,16 +232,31 @@ _BY_PREFIX = {
 }
 
 
-def iam_requests(prefix: str, operation: str, params: dict[str, Any], region: str) -> list[tuple[str, str]]:
-    """(action, resource ARN) pairs IAM evaluates for one call; ``"*"`` where the resource
-    is not modelled here (then only the action is checked)."""
+def requests_with_context(prefix: str, operation: str, params: dict[str, Any], region: str) -> list[Request]:
+    """(action, resource ARN, condition context) IAM evaluates for one call; ``"*"`` where the
+    resource is not modelled here (then only the action is checked)."""
     build = _BY_PREFIX.get(prefix)
     if build is None:
-        return [(f"{prefix}:{operation}", "*")]
+        return [(f"{prefix}:{operation}", "*", {})]
     try:
-        return list(build(operation, params, region))
+        found = list(build(operation, params, region))
     except (KeyError, TypeError, IndexError):
-        return [(f"{prefix}:{operation}", "*")]
+        return [(f"{prefix}:{operation}", "*", {})]
+    out: list[Request] = []
+    for request in found:
+        if len(request) == 3:
+            out.append(request)  # type: ignore[arg-type]
+            continue
+        action, resource = request
+        context = {"s3:prefix": [str(params["Prefix"])]} if action == "s3:ListBucket" and "Prefix" in params else {}
+        out.append((action, resource, context))
+    return out
+
+
+def iam_requests(prefix: str, operation: str, params: dict[str, Any], region: str) -> list[tuple[str, str]]:
+    """(action, resource ARN) pairs IAM evaluates for one call (``requests_with_context``
+    without the context)."""
+    return [(action, resource) for action, resource, _ in requests_with_context(prefix, operation, params, region)]
 
 
 # ---------------------------------------------------------------------- the recorder
@@ -211,7 +281,10 @@ class Recorder:
         fn = _function.get()
         if fn is None:
             return
-        found = {(fn, action, res, via) for action, res in iam_requests(prefix, operation, params, region)}
+        found = {
+            (fn, action, res, via, json.dumps(context, sort_keys=True))
+            for action, res, context in requests_with_context(prefix, operation, params, region)
+        }
         with self._lock:
             self._calls |= found
 

@@ -13,6 +13,7 @@ like a Lambda result (a ``{"statusCode", "headers", "body"}`` dict, or any JSON 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,8 +32,10 @@ class DevContext:
     endpoint_url: str  # moto's server
     table_name: str
     routes: list[dict[str, Any]] = field(default_factory=list)  # served routes, for /_dev/routes
+    pollers: list[Any] = field(default_factory=list)  # the stream and queue pollers (local.polling), once they run
 
 
+SETTLE_PASSES = 3
 DevHandler = Callable[[dict[str, Any], DevContext], Any]
 _ROUTES: dict[tuple[str, str], DevHandler] = {}
 
@@ -71,3 +74,23 @@ def registered() -> list[tuple[str, str]]:
 def list_routes(event: dict[str, Any], ctx: DevContext) -> dict[str, Any]:
     dev = [{"method": m, "path": p, "function": None, "public": True} for m, p in registered()]
     return {"routes": ctx.routes + dev}
+
+
+@dev_route("POST", "/_dev/streams/settle")
+def settle_streams(event: dict[str, Any], ctx: DevContext) -> dict[str, Any]:
+    """Answer once the stream and queue consumers are idle (what they wrote delivered too): 200, or
+    503 after ``timeout`` seconds (query, default 30). For a test that must not measure a request
+    while a consumer still works on an earlier one."""
+    import json
+
+    raw = (event.get("queryStringParameters") or {}).get("timeout") or "30"
+    timeout = max(0.0, min(120.0, float(raw))) if raw.replace(".", "", 1).isdigit() else 30.0
+    deadline = time.monotonic() + timeout
+    # A stream record becomes a queue message, and a consumer's write a stream record again:
+    # each pass settles every poller in that order, and a few passes follow such chains.
+    idle = True
+    for _ in range(SETTLE_PASSES):
+        for poller in ctx.pollers:
+            idle = idle and poller.settle(max(0.0, deadline - time.monotonic()))
+    status = 200 if idle else 503
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps({"idle": idle})}

@@ -252,8 +252,13 @@ def _die_with_parent() -> None:
 class Engine:
     """One in-memory DynamoDB Local process on 127.0.0.1; ``endpoint`` once started."""
 
-    def __init__(self, engine_home: Path | None = None, *, port: int | None = None, log: Path | None = None) -> None:
+    def __init__(
+        self, engine_home: Path | None = None, *, port: int | None = None, log: Path | None = None, shared: bool = True
+    ) -> None:
+        """``shared=False``: a database per access key and region, as DynamoDB Local keeps without
+        ``-sharedDb`` (several test sessions on one engine, each with a key of its own)."""
         self.home = engine_home or home()
+        self.shared = shared
         self.port = port
         self.log_path = log
         self.endpoint = ""
@@ -272,7 +277,7 @@ class Engine:
             "-jar",
             str(self.home / "DynamoDBLocal.jar"),
             "-inMemory",
-            "-sharedDb",  # one database whatever the credentials and region of a client
+            *(["-sharedDb"] if self.shared else []),  # one database whatever the credentials and region of a client
             "-disableTelemetry",
             "-port",
             str(port),

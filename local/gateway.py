@@ -13,7 +13,8 @@
   event, authorised by the template's Lambda authorizer for non-public routes, and served
   by the function's handler from a pool of warm "containers": processes of that function
   alone, each with exactly the environment its template entry gives it (``local.runtime``).
-* Table stream consumers run from moto's stream (``local.streams``).
+* Table stream consumers run from moto's stream (``local.streams``); queue consumers from
+  moto's SQS (``local.queues``).
 * ``/_dev/...`` routes (``local.dev_routes``) exist only here.
 """
 
@@ -45,6 +46,7 @@ from local.dynamodb_local import MODES, EngineUnavailable, endpoint_environment,
 from local.events import authorizer_event, http_event, match_path
 from local.intrinsics import Resolver
 from local.lambda_env import lambda_environment, template_variables
+from local.queues import QueuePoller, queue_sources
 from local.runtime import PRELOAD, CallLog, WorkerPools, WorkerSpec, Zygote
 from local.secrets_extension import SecretsExtension, session_token
 from local.streams import StreamPoller, stream_sources
@@ -412,9 +414,7 @@ def make_handler_class(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
                 return
             path = self.path.split("?", 1)[0]
             if body is None:
-                reply = envelope(
-                    413, "payload_too_large", f"The body may be at most {MAX_BODY} bytes.", uuid.uuid4().hex[:20]
-                )
+                reply = gateway_message(413, "Request Entity Too Large")  # API Gateway's own, over 10 MB
                 reply.headers.append(("Connection", "close"))
             else:
                 pairs = [(k, v) for k, v in self.headers.items()]
@@ -525,6 +525,9 @@ def main(argv: list[str] | None = None) -> int:
         skip_existing=args.seed_jobs > 0,
     )
     poller.start()
+    queues = QueuePoller(queue_sources(fns), gateway.pools, resolver, endpoint_url=endpoint, region=REGION)
+    queues.start()
+    gateway.dev.pollers = [poller, queues]  # POST /_dev/streams/settle
 
     dev_routes.load_extensions()
     try:
@@ -532,6 +535,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"cannot listen on 127.0.0.1:{args.port} ({exc.strerror}); try PORT=<another> make run", file=sys.stderr)
         poller.stop()
+        queues.stop()
         gateway.pools.stop()
         extension.stop()
         moto.stop()
@@ -553,6 +557,7 @@ def main(argv: list[str] | None = None) -> int:
     httpd.shutdown()
     httpd.server_close()
     poller.stop()
+    queues.stop()
     gateway.pools.stop()
     extension.stop()
     moto.stop()

@@ -11,7 +11,11 @@ expanded: none of them grants what function code calls.
 
 ``check(calls, policies)`` evaluates each recorded call (``local.aws_calls``) as IAM
 does for identity policies: an explicit ``Deny`` wins, else some ``Allow`` must match the
-action and the resource (``*`` and ``?`` wildcards; conditions are not evaluated). It
+action, the resource (``*`` and ``?`` wildcards) and its conditions. Conditions are evaluated
+on the keys the recorder models (``dynamodb:LeadingKeys``, ``s3:prefix``) with the string
+operators, ``ForAllValues:``/``ForAnyValue:`` included, as IAM does: ``ForAllValues`` holds
+for a request without the key (a Scan names no partition key), a plain operator does not.
+A condition on a key not modelled here (``bedrock:InferenceProfileArn``) is taken as met. It
 returns the calls no statement allows, and, for information, the statements no recorded
 call used.
 """
@@ -19,6 +23,7 @@ call used.
 from __future__ import annotations
 
 import copy
+import json
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -65,6 +70,40 @@ def _as_list(value: Any) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
 
+MODELLED_CONDITION_KEYS = frozenset({"dynamodb:LeadingKeys", "s3:prefix"})
+_OPERATORS = {
+    "StringEquals": lambda pattern, value: pattern == value,
+    "StringLike": lambda pattern, value: bool(_pattern(pattern, ignore_case=False).match(value)),
+    "StringNotEquals": lambda pattern, value: pattern != value,
+    "StringNotLike": lambda pattern, value: not _pattern(pattern, ignore_case=False).match(value),
+}
+
+
+def _condition_holds(operator: str, key: str, patterns: list[str], context: dict[str, list[str]]) -> bool:
+    if key not in MODELLED_CONDITION_KEYS:
+        return True
+    quantifier, _, base = operator.rpartition(":")
+    test = _OPERATORS.get(base.removesuffix("IfExists"))
+    if test is None:
+        raise ValueError(f"the IAM check does not evaluate the condition operator {operator}")
+    negated = base.startswith("StringNot")
+    values = context.get(key)
+    if values is None:
+        if quantifier == "ForAllValues" or base.endswith("IfExists"):
+            return True
+        return negated and quantifier != "ForAnyValue"
+
+    def one(value: str) -> bool:
+        matched = [test(p, value) for p in patterns]
+        return all(matched) if negated else any(matched)
+
+    if quantifier == "ForAllValues":
+        return all(one(v) for v in values)
+    if quantifier == "ForAnyValue":
+        return any(one(v) for v in values)
+    return all(one(v) for v in values)
+
+
 @dataclass
 class Statement:
     effect: str
@@ -73,6 +112,14 @@ class Statement:
     not_actions: list[str] = field(default_factory=list)
     not_resources: list[str] = field(default_factory=list)
     policy: str = ""
+    conditions: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+
+    def _conditions(self, context: dict[str, list[str]]) -> bool:
+        return all(
+            _condition_holds(operator, key, _as_list(patterns), context)
+            for operator, keys in self.conditions.items()
+            for key, patterns in keys.items()
+        )
 
     def _action(self, action: str) -> bool:
         if self.not_actions:
@@ -86,11 +133,12 @@ class Statement:
             return not any(_pattern(r, ignore_case=False).match(resource) for r in self.not_resources)
         return any(_pattern(r, ignore_case=False).match(resource) for r in self.resources)
 
-    def matches(self, action: str, resource: str) -> bool:
-        return self._action(action) and self._resource(resource)
+    def matches(self, action: str, resource: str, context: dict[str, list[str]] | None = None) -> bool:
+        return self._action(action) and self._resource(resource) and self._conditions(context or {})
 
     def describe(self) -> str:
-        return f"{', '.join(self.actions or ['NOT ' + a for a in self.not_actions])} on {', '.join(self.resources)}"
+        where = f"{', '.join(self.actions or ['NOT ' + a for a in self.not_actions])} on {', '.join(self.resources)}"
+        return f"{where} if {json.dumps(self.conditions, sort_keys=True)}" if self.conditions else where
 
 
 @dataclass
@@ -99,10 +147,10 @@ class Role:
     statements: list[Statement]
     managed: list[str]  # AWS managed policy names, not expanded
 
-    def allows(self, action: str, resource: str) -> bool:
-        if any(s.effect == "Deny" and s.matches(action, resource) for s in self.statements):
+    def allows(self, action: str, resource: str, context: dict[str, list[str]] | None = None) -> bool:
+        if any(s.effect == "Deny" and s.matches(action, resource, context) for s in self.statements):
             return False
-        return any(s.effect == "Allow" and s.matches(action, resource) for s in self.statements)
+        return any(s.effect == "Allow" and s.matches(action, resource, context) for s in self.statements)
 
 
 class _NoManagedPolicyNames:
@@ -165,6 +213,7 @@ def function_policies(template: dict[str, Any] | None = None) -> dict[str, Role]
                         not_actions=_as_list(st.get("NotAction")),
                         not_resources=_as_list(st.get("NotResource")),
                         policy=name,
+                        conditions=dict(st.get("Condition") or {}),
                     )
                 )
         roles[lid] = Role(lid, statements, managed)
@@ -191,10 +240,12 @@ class Denied:
     action: str
     resource: str
     via: str
+    context: str = "{}"
 
     def __str__(self) -> str:
         how = "a presigned URL for" if self.via == "presigned" else "a call of"
-        return f"{self.function} makes {how} {self.action} on {self.resource}, which no statement of its role allows"
+        on = f"{self.resource} ({self.context})" if self.context not in ("", "{}") else self.resource
+        return f"{self.function} makes {how} {self.action} on {on}, which no statement of its role allows"
 
 
 @dataclass(frozen=True)
@@ -212,11 +263,12 @@ def check(calls: list[Call], roles: dict[str, Role]) -> tuple[list[Denied], list
     (only for functions that were invoked at all)."""
     denied: set[Denied] = set()
     used: dict[str, list[tuple[str, str]]] = {}
-    for function, action, resource, via in calls:
+    for function, action, resource, via, *rest in calls:
+        context_json = rest[0] if rest else "{}"
         role = roles.get(function)
         used.setdefault(function, []).append((action, resource))
-        if role is None or not role.allows(action, resource):
-            denied.add(Denied(function, action, resource, via))
+        if role is None or not role.allows(action, resource, json.loads(context_json or "{}")):
+            denied.add(Denied(function, action, resource, via, context_json))
     unused: list[Unused] = []
     for function, made in sorted(used.items()):
         for st in roles[function].statements if function in roles else []:

@@ -90,6 +90,10 @@ class Resolver:
             return base
         if attr == "StreamArn":
             return f"{base}/stream/local"
+        if res.get("Type") == "AWS::SQS::Queue" and attr == "QueueUrl":
+            return f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT}/{self.ref(name)}"
+        if res.get("Type") == "AWS::SQS::Queue" and attr == "QueueName":
+            return self.ref(name)
         return f"{base}/{attr}"
 
     def sub(self, arg: Any) -> str:

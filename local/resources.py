@@ -148,4 +148,39 @@ def create_resources(
             Bucket=os.environ.get(env_name) or _bucket_name(logical_id),
             CreateBucketConfiguration={"LocationConstraint": kw["region_name"]},
         )
+    create_queues(boto3.client("sqs", **kw))
     return {"table": name}
+
+
+def create_queues(sqs: Any) -> dict[str, str]:
+    """Every ``AWS::SQS::Queue`` of the template, with its attributes (FIFO, visibility
+    timeout, redrive policy to its dead-letter queue...), dead-letter queues first; their URLs
+    by logical id."""
+    import json
+
+    from local.cfn import load_template
+    from local.intrinsics import Resolver
+
+    template = load_template()
+    resolver = Resolver(template)
+    queues = {
+        lid: res.get("Properties") or {}
+        for lid, res in template["Resources"].items()
+        if res["Type"] == "AWS::SQS::Queue"
+    }
+    urls: dict[str, str] = {}
+    for lid, props in sorted(queues.items(), key=lambda q: "RedrivePolicy" in q[1]):
+        attributes: dict[str, str] = {}
+        for key, raw in props.items():
+            if key in ("QueueName", "Tags"):
+                continue
+            value = resolver.resolve(raw)
+            attributes[key] = (
+                json.dumps(value)
+                if isinstance(value, dict)
+                else str(value).lower()
+                if isinstance(value, bool)
+                else str(value)
+            )
+        urls[lid] = sqs.create_queue(QueueName=resolver.ref(lid), Attributes=attributes)["QueueUrl"]
+    return urls

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import base64
 import sys
-import threading
 import traceback
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,6 +24,7 @@ from typing import Any
 
 from local.cfn import FunctionDef
 from local.containers import Pools
+from local.polling import Poller
 
 LOCAL_MAX_RETRIES = 3
 
@@ -85,7 +85,7 @@ class _Shard:
     last_seq: str | None = None  # of the last record read from the shard
 
 
-class StreamPoller:
+class StreamPoller(Poller):
     """One thread polling every stream source; ``poll_once`` is the unit tests' handle."""
 
     def __init__(
@@ -101,6 +101,8 @@ class StreamPoller:
     ) -> None:
         """``skip_existing``: start every consumer after the records already in the stream
         (the demo data set), instead of at the template's ``StartingPosition``."""
+        super().__init__()
+        self.name = "stream-poller"
         self.sources = sources
         self.skip_existing = skip_existing
         self.pools = pools
@@ -110,8 +112,6 @@ class StreamPoller:
         if endpoint_url:
             self._kw["endpoint_url"] = endpoint_url
         self._shards: dict[tuple[str, str], _Shard] = {}  # (function id, shard id) → state
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._clients: dict[str, Any] = {}
 
     def _client(self, service: str) -> Any:
@@ -120,26 +120,6 @@ class StreamPoller:
 
             self._clients[service] = boto3.client(service, **self._kw)  # type: ignore[call-overload]
         return self._clients[service]
-
-    # ------------------------------------------------------------------ lifecycle
-    def start(self) -> None:
-        if not self.sources:
-            return
-        self._thread = threading.Thread(target=self._run, name="stream-poller", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.poll_once()
-            except Exception:
-                print("stream poller: " + traceback.format_exc(limit=3), file=sys.stderr, flush=True)
-            self._stop.wait(self.interval)
 
     # ------------------------------------------------------------------ polling
     def poll_once(self) -> int:

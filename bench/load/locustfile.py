@@ -3,6 +3,9 @@
 Each simulated person signs up by code on start (as a person would), then loops over its
 tasks with a think time between them. The mix, by task weight:
 
+Everyone also searches jobs in plain words 2 (``GET /v1/jobs/search``: the query's vector and
+a ranking of up to ``SEARCH_MAX_CANDIDATES`` open jobs, the heaviest read of the mix).
+
 * ``ClientUser`` (weight 1): browse jobs 4, read a job 3, post a job 2 (at the free plan's
   3 open jobs it first accepts a bid or cancels its oldest), accept a bid 2 (then opens the
   conversation with that worker), message 3, list conversations 1.
@@ -43,6 +46,15 @@ EXPECTED: dict[str, frozenset[int]] = {
     "POST /v1/conversations": frozenset({200, 201}),
     "POST /v1/conversations/{id}/messages": frozenset({201}),
 }
+SEARCHES = (
+    "water heater leak",
+    "burst pipe under the sink",
+    "paint two bedrooms",
+    "lawn mowing and hedge trimming",
+    "plug socket sparks",
+    "deep clean after moving out",
+    "fridge not cooling",
+)
 CATEGORIES = ("plumbing", "electrical", "cleaning", "gardening", "painting", "appliance_repair", None)
 CITIES = ("Johannesburg", "Cape Town", "Durban", "Pretoria", "Soweto", "Sandton", None)
 
@@ -118,6 +130,13 @@ class Member(HttpUser):
             f"{k}={v}" for k, v in (("category", self.rng.choice(CATEGORIES)), ("city", self.rng.choice(CITIES))) if v
         ]
         resp = self.api("GET", "/v1/jobs" + ("?" + "&".join(params) if params else ""), "/v1/jobs")
+        if resp.status_code == 200:
+            self.seen = resp.json()["items"] or self.seen
+
+    @task(2)
+    def search(self) -> None:
+        query = self.rng.choice(SEARCHES).replace(" ", "+")
+        resp = self.api("GET", f"/v1/jobs/search?q={query}", "/v1/jobs/search")
         if resp.status_code == 200:
             self.seen = resp.json()["items"] or self.seen
 

@@ -1,10 +1,12 @@
-"""Table stream consumer (AiEnrichFunction): search vectors and price suggestions for jobs,
-accepted prices for later suggestions. Reports partial batch failures."""
+"""Table change consumer (AiEnrichFunction), fed by the stream router through its FIFO queue:
+search vectors and price suggestions for jobs, accepted prices for later suggestions. Each
+message is one stream record; reports partial batch failures."""
 
 from typing import Any
 
 from khaya.ai.enrich import process_stream
+from khaya.streams.queued import process
 
 
 def handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str]]]:
-    return {"batchItemFailures": process_stream(event.get("Records") or [])}
+    return {"batchItemFailures": process(event, process_stream)}

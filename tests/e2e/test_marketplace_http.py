@@ -70,6 +70,13 @@ def test_post_bid_accept_notify_over_http(base_url):
     )
     assert dup.status_code == 409 and dup.json()["error"]["code"] == "duplicate_bid"
 
+    # The client hears of both bids (the stream router queues them for the notifications consumer)
+    heard = wait_for(
+        lambda: s.get(f"{base_url}/v1/me/notifications", headers=client["headers"], timeout=30).json()["items"],
+        lambda items: sum(n["kind"] == "bid_received" for n in items) == 2,
+    )
+    assert [n["kind"] for n in heard] == ["bid_received", "bid_received"]
+
     # The client accepts Alice's bid
     alice_bid, bob_bid = bids[alice["user"]["userId"]], bids[bob["user"]["userId"]]
     accepted = s.post(f"{base_url}/v1/bids/{alice_bid}/accept", headers=client["headers"], timeout=30)

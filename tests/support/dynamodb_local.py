@@ -16,10 +16,15 @@ Use it from a conftest (or a test module)::
     def test_race(dynamodb_local: str) -> None: ...   # the engine's endpoint URL
 
 Do not combine it with the in-process ``aws`` fixture in the same test.
+
+Many short test sessions (``make mutate`` runs one per mutant) share one engine instead of
+starting their own: ``KHAYA_DYNAMODB_LOCAL_URL`` names it, started without ``-sharedDb``, and
+each session uses an access key of its own, so DynamoDB Local keeps its tables apart.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -28,10 +33,15 @@ from local.dynamodb_local import Engine, endpoint_environment, install
 from local.resources import create_resources
 from tests.support.aws import TEST_ENV, reset_caches
 
+SHARED_ENGINE_VAR = "KHAYA_DYNAMODB_LOCAL_URL"  # an engine many test sessions share (see above)
+
 
 @pytest.fixture(scope="session")
 def dynamodb_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The endpoint URL of this session's DynamoDB Local (fetched into the cache if missing)."""
+    if os.environ.get(SHARED_ENGINE_VAR):
+        yield os.environ[SHARED_ENGINE_VAR]
+        return
     engine = Engine(install(), log=tmp_path_factory.mktemp("dynamodb-local") / "engine.log")
     engine.start()
     try:
@@ -48,6 +58,8 @@ def dynamodb_local(dynamodb_engine: str, monkeypatch: pytest.MonkeyPatch) -> Ite
 
     for var, url in endpoint_environment(dynamodb_engine).items():
         monkeypatch.setenv(var, url)
+    if os.environ.get(SHARED_ENGINE_VAR):
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", f"session{os.getpid()}")  # this session's own database
     # The template's own table name, so every call is checked against the policies that name it;
     # each test gets it fresh (the engine serves one xdist worker, whose tests run one at a time).
     table = TEST_ENV["TABLE_NAME"]

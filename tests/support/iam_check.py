@@ -9,6 +9,8 @@ pytest-xdist each worker hands its calls to the controller, which checks them al
 A call no statement allows fails the run, naming the function, the action and the resource.
 The allowed actions that no recorded call used are listed for information after a run of
 the whole suite (an action some rare path needs may legitimately go unused by the tests).
+``KHAYA_AWS_CALLS_DUMP=<file>`` writes every recorded call (with the partition keys it named)
+to that file, to narrow a policy from what a function really does.
 
 Imported by ``tests/conftest.py``; its hooks are pytest's.
 """
@@ -68,6 +70,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         config.workeroutput[_KEY] = calls  # type: ignore[attr-defined]
         return
     calls += _state["from_workers"]
+    dump = os.environ.get("KHAYA_AWS_CALLS_DUMP")
+    if dump:  # every recorded call, to write a narrower policy from what functions really do
+        Path(dump).write_text(json.dumps(sorted(calls), indent=0), encoding="utf-8")
     if not calls:
         return
     from local.iam import check, report, template_policies

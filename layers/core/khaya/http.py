@@ -276,6 +276,9 @@ def _precheck(event: dict[str, Any], max_body: int, accept: tuple[str, ...]) -> 
 
 # Refusals of the authorizer that mean "try again", not "sign in again" (khaya.identity.authorizer).
 _AUTH_UNAVAILABLE = frozenset({"keys_unavailable", "user_lookup_failed"})
+# API Gateway keeps an authorizer's answer for a token this long (template.yaml: ReauthorizeEvery),
+# so a "try again" must not promise an earlier retry than that.
+AUTHORIZER_CACHE_SECONDS = 45
 
 
 def _set_caller(event: dict[str, Any]) -> errors.AppError | None:
@@ -288,7 +291,7 @@ def _set_caller(event: dict[str, Any]) -> errors.AppError | None:
     if not refused:
         return None
     if refused in _AUTH_UNAVAILABLE:
-        return errors.ServiceUnavailable(retry_after=1)
+        return errors.ServiceUnavailable(retry_after=AUTHORIZER_CACHE_SECONDS)
     return errors.Unauthorized("The access token is invalid or expired: refresh it or sign in again.")
 
 

@@ -63,14 +63,14 @@ def test_a_failing_record_is_reported_and_its_retry_completes_the_work(market, e
         return real(actions, token)
 
     monkeypatch.setattr(db, "transact", flaky)
-    # When the batch is consumed / Then the job's record and the ones after it are reported
+    # When the batch is consumed / Then the job's message and the ones after it are reported
     result = enrich.send(records)
-    seqs = [r["dynamodb"]["SequenceNumber"] for r in records]
+    ids = [m["messageId"] for m in enrich.messages]
     failed = [f["itemIdentifier"] for f in result["batchItemFailures"]]
-    assert failed and failed == seqs[seqs.index(failed[0]) :]
+    assert failed and failed == ids[ids.index(failed[0]) :]
     assert market.job(job["id"]).get("aiSuggestion") is None
-    # When Lambda retries from there / Then the suggestion is attached
-    assert enrich.send(records[seqs.index(failed[0]) :]) == {"batchItemFailures": []}
+    # When SQS delivers them again / Then the suggestion is attached
+    assert enrich.send(enrich.routed(records)[ids.index(failed[0]) :]) == {"batchItemFailures": []}
     assert market.job(job["id"])["aiSuggestion"]["source"] == "fallback"
 
 

@@ -96,7 +96,7 @@ def test_a_job_not_yet_embedded_is_still_ranked_by_its_title(market):
 
 @pytest.mark.parametrize(
     "query",
-    ["q=", "q=%20%20", "q=" + "a" * 201, "", "q=tap&category=astrology", "q=tap&limit=21", "q=tap&limit=0"],
+    ["q=", "q=%20%20", "q=%09", "q=" + "a" * 201, "", "q=tap&category=astrology", "q=tap&limit=21", "q=tap&limit=0"],
 )
 def test_bad_queries_are_a_400(market, query):
     res = market.call("GET", PATH, query=query, caller=WORKER)
@@ -175,3 +175,14 @@ def test_when_titan_is_throttled_or_times_out_the_search_still_ranks_locally(mar
     times_out(monkeypatch)
     slow = search(market, "q=water+heater+leak")
     assert slow["source"] == "fallback" and slow["items"][0]["id"] == geyser["id"]
+
+
+def test_the_document_tells_a_client_that_a_query_of_spaces_is_refused():
+    # A generated client (or a fuzzer) reads the rule from the schema, not from a 400
+    import json
+
+    from khaya.routes import OPENAPI_PATH
+
+    doc = json.loads(OPENAPI_PATH.read_text(encoding="utf-8"))
+    q = next(p for p in doc["paths"][PATH]["get"]["parameters"] if p["name"] == "q")
+    assert q["schema"]["pattern"] == r"\S" and q["schema"]["minLength"] == 1

@@ -254,6 +254,22 @@ def test_the_user_cache_expires(aws, call_route, monkeypatch):
     assert _refused(_authorize(user["tokens"]["accessToken"]))
 
 
+def test_by_default_a_revocation_shows_within_15_seconds(aws, call_route, monkeypatch):
+    from khaya.identity import authorizer
+    from khaya.identity.accounts import suspend_user
+
+    clock = [1000.0]
+    monkeypatch.setattr(authorizer.time, "monotonic", lambda: clock[0])
+    user = signup_and_login_in_process(call_route, "client")
+    # Given a token the authorizer passed (with no cache setting: its default)
+    assert _allowed(_authorize(user["tokens"]["accessToken"]))
+    # When the account is suspended, and just over 15 s pass
+    suspend_user(user["user"]["userId"])
+    clock[0] += 15.001
+    # Then the token is denied
+    assert _refused(_authorize(user["tokens"]["accessToken"]), "user_not_active")
+
+
 def test_a_rotated_key_is_picked_up_and_old_tokens_stay_valid(aws, call_route):
     from khaya.identity.cli import rotate_jwt_key
 
@@ -298,16 +314,132 @@ def test_before_the_operator_sets_the_keys_tokens_are_refused_and_sign_in_is_503
     assert again.status == 200, again
 
 
-def test_a_table_outage_denies_instead_of_failing(aws, call_route, monkeypatch):
-    from khaya.identity import authorizer
+@pytest.fixture
+def table(no_cache):
+    """The authorizer's own DynamoDB client, to make DynamoDB answer what a test needs."""
+    from khaya.aws import client
+
+    return client("dynamodb")
+
+
+def test_a_table_outage_denies_instead_of_failing(aws, call_route, table):
+    from botocore.exceptions import EndpointConnectionError
 
     user = signup_and_login_in_process(call_route, "client")
+    calls = []
 
-    def down(_user_id, _session_id):
-        raise ConnectionError("table unreachable")
+    def unreachable(**_):
+        calls.append(1)
+        raise EndpointConnectionError(endpoint_url="https://dynamodb.af-south-1.amazonaws.com")
 
-    monkeypatch.setattr(authorizer, "_user_state", down)
-    assert _refused(_authorize(user["tokens"]["accessToken"]), "user_lookup_failed")
+    # Given DynamoDB cannot be reached at all
+    table.meta.events.register("before-send.dynamodb.BatchGetItem", unreachable)
+    try:
+        # Then the token is denied (a clean deny, never an error the gateway would show as a 500)
+        assert _refused(_authorize(user["tokens"]["accessToken"]), "user_lookup_failed")
+    finally:
+        table.meta.events.unregister("before-send.dynamodb.BatchGetItem", unreachable)
+    assert calls  # the authorizer did ask DynamoDB
+    # And once DynamoDB answers again, the same token passes
+    assert _allowed(_authorize(user["tokens"]["accessToken"]))
+
+
+@pytest.mark.parametrize("code", ["InternalServerError", "ProvisionedThroughputExceededException"])
+def test_a_dynamodb_error_denies(aws, call_route, table, code):
+    from botocore.stub import Stubber
+
+    user = signup_and_login_in_process(call_route, "client")
+    with Stubber(table) as stub:
+        stub.add_client_error("batch_get_item", service_error_code=code, http_status_code=500)
+        assert _refused(_authorize(user["tokens"]["accessToken"]), "user_lookup_failed")
+        stub.assert_no_pending_responses()
+
+
+def _unprocessed(table_name: str, keys: list) -> dict:
+    return {"Responses": {table_name: []}, "UnprocessedKeys": {table_name: {"Keys": keys}}}
+
+
+def _answer(user) -> tuple[str, dict]:
+    """What DynamoDB answers the authorizer for ``user``: its profile and its live session."""
+    from khaya import db
+    from khaya.config import settings
+    from khaya.identity import keys
+
+    sid = jwt.decode(user["tokens"]["accessToken"], options={"verify_signature": False})["sid"]
+    profile = db.get(*keys.user(user["user"]["userId"]))
+    name = settings().table_name
+    items = [
+        {
+            "sk": {"S": "PROFILE"},
+            "status": {"S": profile["status"]},
+            "role": {"S": profile["role"]},
+            "tokenVersion": {"N": "0"},
+        },
+        {"sk": {"S": f"RTF#{sid}"}, "status": {"S": "active"}},
+    ]
+    pk = {"S": f"USER#{user['user']['userId']}"}
+    return name, {"keys": [{"pk": pk, "sk": {"S": "PROFILE"}}, {"pk": pk, "sk": {"S": f"RTF#{sid}"}}], "items": items}
+
+
+@pytest.mark.parametrize("responses", ["empty list", "no table", "none"])
+def test_keys_dynamodb_leaves_unprocessed_are_asked_again(aws, call_route, table, responses):
+    from botocore.stub import Stubber
+
+    user = signup_and_login_in_process(call_route, "client")
+    name, answer = _answer(user)
+    first = _unprocessed(name, answer["keys"])
+    if responses == "no table":
+        first["Responses"] = {}
+    elif responses == "none":
+        del first["Responses"]
+    with Stubber(table) as stub:
+        # Given DynamoDB, throttled, answers the first read with both keys unprocessed (and its
+        # Responses in any of the shapes it may take when it found nothing), then both items
+        stub.add_response("batch_get_item", first)
+        stub.add_response("batch_get_item", {"Responses": {name: answer["items"]}})
+        # Then the token passes on the second read
+        assert _allowed(_authorize(user["tokens"]["accessToken"]))
+        stub.assert_no_pending_responses()
+
+
+def test_a_read_that_stays_unprocessed_denies_after_three_tries(aws, call_route, table):
+    from botocore.stub import Stubber
+
+    user = signup_and_login_in_process(call_route, "client")
+    name, answer = _answer(user)
+    with Stubber(table) as stub:
+        for _ in range(3):
+            stub.add_response("batch_get_item", _unprocessed(name, answer["keys"]))
+        stub.add_response("batch_get_item", {"Responses": {name: answer["items"]}})  # a 4th read would answer
+        # Then it fails closed after three reads, without a fourth (a throttled table is not asked forever)
+        assert _refused(_authorize(user["tokens"]["accessToken"]), "user_lookup_failed")
+        with pytest.raises(AssertionError):
+            stub.assert_no_pending_responses()  # the fourth answer was never asked for
+
+
+def test_an_access_token_from_before_a_password_reset_is_denied(aws, call_route, sender, no_cache):
+    user = signup_and_login_in_process(call_route, "client", password="a long enough password")
+    assert _allowed(_authorize(user["tokens"]["accessToken"]))
+    # When the password is reset with a code
+    assert call_route("POST", "/v1/auth/otp", body={"phone": user["phone"], "purpose": "reset"}).status == 202
+    body = {"phone": user["phone"], "code": sender.last_code(user["phone"]), "newPassword": "a brand new password"}
+    assert call_route("POST", "/v1/auth/password/reset", body=body).status == 204
+    # Then the access token from before is denied, and one from a new sign-in passes
+    assert _refused(_authorize(user["tokens"]["accessToken"]), "token_revoked")
+    login = {"phone": user["phone"], "password": "a brand new password"}
+    fresh = call_route("POST", "/v1/auth/login", body=login).json
+    assert _allowed(_authorize(fresh["accessToken"]))
+
+
+def test_an_access_token_from_before_a_suspension_stays_denied_once_unsuspended(aws, call_route, no_cache):
+    from khaya.identity.accounts import suspend_user, unsuspend_user
+
+    user = signup_and_login_in_process(call_route, "worker")
+    # When the account is suspended and then unsuspended
+    suspend_user(user["user"]["userId"])
+    unsuspend_user(user["user"]["userId"])
+    # Then the token from before the suspension still does not pass
+    assert _refused(_authorize(user["tokens"]["accessToken"]), "token_revoked")
 
 
 # ---------------------------------------------------------------- a refusal reaches the client as the API's answer
@@ -342,7 +474,11 @@ def test_every_protected_route_answers_a_refused_token_with_the_401_envelope_and
 
 def test_a_token_refused_because_the_table_is_down_is_a_503_to_retry(aws, call_route):
     res = call_route("GET", "/v1/me", caller={"refused": "user_lookup_failed"})
-    assert res.status == 503 and res.headers["retry-after"] == "1"
+    # Not sooner than API Gateway keeps the authorizer's answer for that token
+    from local.cfn import load_template
+
+    cached = load_template()["Resources"]["HttpApi"]["Properties"]["Auth"]["Authorizers"]["KhayaAuthorizer"]
+    assert res.status == 503 and res.headers["retry-after"] == str(cached["Identity"]["ReauthorizeEvery"])
     assert res.json["error"]["code"] == "service_unavailable"
 
 

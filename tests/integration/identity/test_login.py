@@ -181,3 +181,16 @@ def test_20_concurrent_wrong_passwords_get_at_most_10_checks(dynamodb_local):
         statuses = list(pool.map(attempt, range(20)))
     # Then no more than 10 were checked; the others were turned away with 429
     assert statuses.count(401) == 10 and statuses.count(429) == 10
+
+
+def test_good_logins_never_count_toward_the_lockout(aws, call_route):
+    user = signup_and_login_in_process(call_route, "client", password=PASSWORD)
+    # Given nine failed logins in the window
+    for _ in range(9):
+        assert _login(call_route, user["phone"], "wrong password!").status == 401
+    # When the owner logs in successfully, again and again
+    for _ in range(5):
+        assert _login(call_route, user["phone"], PASSWORD).status == 200
+    # Then only the failures count: one more failure is still answered, the next is locked out
+    assert _login(call_route, user["phone"], "wrong password!").status == 401
+    assert _login(call_route, user["phone"], PASSWORD).status == 429

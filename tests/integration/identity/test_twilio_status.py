@@ -129,3 +129,25 @@ def test_a_json_body_is_415(aws, call_route):
     res = call_route("POST", "/v1/webhooks/twilio/status", body={"MessageSid": "SM1", "MessageStatus": "failed"})
     assert res.status == 415
     assert table_items() == []
+
+
+def test_a_late_callback_for_an_earlier_codes_message_leaves_the_current_code_alone(aws, call_route, sender):
+    import time
+
+    from khaya import db
+    from khaya.identity import keys
+
+    user, first_sid, _ = _whatsapp_login_code(call_route, sender)
+    # Given the person asked again once the 60 s had passed, and got a second WhatsApp code
+    db.update(*keys.otp(user["phone"], "login"), set={"sentAt": int(time.time()) - 61})
+    assert call_route("POST", "/v1/auth/otp", body={"phone": user["phone"], "purpose": "login"}).status == 202
+    current = sender.last_code(user["phone"])
+    assert sender.sent[-1]["sid"] != first_sid
+    sent = len(sender.sent)
+    # When Twilio reports the first message undelivered, late
+    params = {"MessageSid": first_sid, "MessageStatus": "undelivered", "ErrorCode": "63016"}
+    assert _post(call_route, params, _signed(params)).status == 204
+    # Then nothing is resent, and the code the person holds still signs in
+    assert len(sender.sent) == sent
+    ok = call_route("POST", "/v1/auth/verify", body={"phone": user["phone"], "code": current, "purpose": "login"})
+    assert ok.status == 200, ok

@@ -181,3 +181,17 @@ def test_the_owner_pages_through_many_bids_with_a_cursor(market):
     # Then the second page holds the last one, and no page repeats a bid
     assert rest.status == 200 and rest.json["nextCursor"] is None
     assert {b["id"] for b in first.json["items"] + rest.json["items"]} == placed
+
+
+def test_a_rejected_bid_gives_the_worker_its_live_bid_slot_back(market):
+    # Given a free worker with five live bids, one of them on CLIENT's job
+    first = market.post_job()
+    placed = market.placed(first["id"], WORKER)
+    for _ in range(4):
+        market.placed(_open_job(market), WORKER)
+    assert market.bid(_open_job(market), WORKER).status == 422
+    # When the client rejects that bid
+    assert market.call("POST", f"/v1/bids/{placed['id']}/reject", caller=CLIENT).status == 200
+    # Then the worker can bid once more, and only once
+    market.placed(_open_job(market), WORKER)
+    assert market.bid(_open_job(market), WORKER).status == 422

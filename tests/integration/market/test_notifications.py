@@ -88,12 +88,12 @@ def test_a_failing_record_is_reported_and_its_retry_completes_the_work_once(mark
     state["fail"] = 1
     # When the batch is consumed
     result = pump.send(records)
-    # Then the failed record (and those after it) are reported by sequence number
+    # Then the failed message (and those after it in the job's group) are reported by message id
     failed = [f["itemIdentifier"] for f in result["batchItemFailures"]]
-    seqs = [r["dynamodb"]["SequenceNumber"] for r in records]
-    assert failed and failed == seqs[seqs.index(failed[0]) :]
-    # When Lambda retries from there / Then the text goes out once, the notification exists once
-    retry = records[seqs.index(failed[0]) :]
+    ids = [m["messageId"] for m in pump.messages]
+    assert failed and failed == ids[ids.index(failed[0]) :]
+    # When SQS delivers them again / Then the text goes out once, the notification exists once
+    retry = pump.routed(records)[ids.index(failed[0]) :]
     assert pump.send(retry) == {"batchItemFailures": []}
     assert len(sent) == 1
     assert kinds(market, WORKER) == ["bid_accepted"]

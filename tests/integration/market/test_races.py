@@ -1,50 +1,24 @@
-"""Races on DynamoDB Local, AWS's own engine (real sockets, one thread per "Lambda container")."""
+"""Races on DynamoDB Local, AWS's own engine (real sockets, one thread per "Lambda container").
+
+Two kinds: requests started together at a barrier (``race``), and races played in their losing
+order (``Hold``: one request stopped between its read and its write while another runs whole),
+which prove what each write's condition decides: without it, they fail every time. The held
+request calls its service directly (one process has one environment at a time, and the other
+request's function takes it while the held one waits); the other goes through its handler.
+"""
 
 from __future__ import annotations
 
-import threading
-from typing import Any
-
 import pytest
 
-from local.cfn import functions
-from local.events import LambdaContext, http_event, match_path
-from local.loader import load_handler
-from tests.integration.market.conftest import CLIENT, bid_body, job_body
+from khaya.errors import Conflict
+from khaya.market import bids as bid_service
+from khaya.market import jobs as job_service
+from tests.integration.market.conftest import CLIENT, WORKER, WORKER2, bid_body, job_body
+from tests.support.interleave import Hold
+from tests.support.invoke import invoke, race
 
 pytestmark = pytest.mark.dynamodb_local
-
-
-def invoke(method: str, path: str, who: dict[str, str], body: Any = None, instance: int = 0) -> tuple[int, Any]:
-    """Run the function serving ``method path`` in its own container ``instance``."""
-    import json
-
-    for fn in functions():
-        for route in fn.routes:
-            if route.method == method and match_path(route.path, path) is not None:
-                event = http_event(method, path, route_path=route.path, body=body, authorizer=who)
-                raw = load_handler(fn, instance)(event, LambdaContext(fn.logical_id))
-                return raw["statusCode"], json.loads(raw["body"])
-    raise LookupError(path)
-
-
-def race(calls: list[tuple[str, str, dict[str, str], Any]]) -> list[tuple[int, Any]]:
-    """Start every call at once (a barrier), each in its own thread and container."""
-    results: list[tuple[int, Any] | None] = [None] * len(calls)
-    barrier = threading.Barrier(len(calls))
-
-    def run(i: int) -> None:
-        method, path, who, body = calls[i]
-        barrier.wait()
-        results[i] = invoke(method, path, who, body, instance=100 + i)
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=120)
-    assert all(r is not None for r in results)
-    return [r for r in results if r is not None]
 
 
 def test_twenty_concurrent_accepts_of_different_bids_exactly_one_wins(dynamodb_local):
@@ -97,3 +71,140 @@ def test_concurrent_bids_of_one_worker_on_one_job_leave_one_bid_and_one_slot_use
         _, other = invoke("POST", "/v1/jobs", {"userId": f"01C{i:023d}", "role": "client"}, job_body())
         more.append(invoke("POST", f"/v1/jobs/{other['id']}/bids", worker, bid_body())[0])
     assert more == [201, 201, 201, 201, 422]
+
+
+def _new_client(n: int) -> dict[str, str]:
+    return {"userId": f"01CRACE{n:019d}", "role": "client"}
+
+
+def _live_bid_slots_left(worker: dict[str, str], limit: int = 5) -> int:
+    """How many more bids ``worker`` can place before its plan's limit (on fresh jobs)."""
+    for n in range(limit + 2):
+        _, job = invoke("POST", "/v1/jobs", _new_client(n), job_body())
+        status, body = invoke("POST", f"/v1/jobs/{job['id']}/bids", worker, bid_body())
+        if status != 201:
+            assert status == 422 and body["error"]["code"] == "plan_limit_reached", body
+            return n
+    raise AssertionError("no plan limit was reached")
+
+
+def _open_job_slots_left(client: dict[str, str], limit: int = 3) -> int:
+    for n in range(limit + 2):
+        status, body = invoke("POST", "/v1/jobs", client, job_body(title=f"Another job {n}"))
+        if status != 201:
+            assert status == 422 and body["error"]["code"] == "plan_limit_reached", body
+            return n
+    raise AssertionError("no plan limit was reached")
+
+
+def _bid(job_id: str, worker: dict[str, str]) -> dict:
+    status, bid = invoke("POST", f"/v1/jobs/{job_id}/bids", worker, bid_body())
+    assert status == 201, bid
+    return bid
+
+
+def _refused(outcome, code: str) -> None:
+    with pytest.raises(Conflict) as refused:
+        outcome.result()
+    assert refused.value.code == code
+
+
+def test_a_bid_whose_job_closes_between_its_read_and_its_write_is_a_409(dynamodb_local):
+    _, job = invoke("POST", "/v1/jobs", CLIENT, job_body())
+    # Given a worker's bid that has read the job while it was open
+    with Hold(job_service, "load") as held:
+        bidding = held.start(bid_service.create_bid, WORKER["userId"], job["id"], bid_body())
+        # When the client cancels the job before the bid is written
+        assert invoke("POST", f"/v1/jobs/{job['id']}/cancel", CLIENT)[0] == 200
+    # Then the bid is refused (409 job_not_open): no bid on the cancelled job, no slot used
+    _refused(bidding, "job_not_open")
+    assert invoke("GET", f"/v1/jobs/{job['id']}/bids", CLIENT)[1]["items"] == []
+    assert invoke("GET", "/v1/me/bids", WORKER)[1]["items"] == []
+    assert _live_bid_slots_left(WORKER) == 5
+
+
+def test_a_reject_racing_the_workers_withdrawal_of_one_bid_is_a_409(dynamodb_local):
+    _, job = invoke("POST", "/v1/jobs", CLIENT, job_body())
+    bid = _bid(job["id"], WORKER)
+    # Given the client's reject has read the bid while pending
+    with Hold(bid_service, "_load") as held:
+        rejecting = held.start(bid_service.reject_bid, CLIENT["userId"], bid["id"])
+        # When the worker withdraws it first
+        assert invoke("POST", f"/v1/bids/{bid['id']}/withdraw", WORKER)[0] == 200
+    # Then only the withdrawal counts: the reject is a 409 and the bid stays withdrawn
+    _refused(rejecting, "bid_not_pending")
+    assert invoke("GET", f"/v1/bids/{bid['id']}", WORKER)[1]["status"] == "withdrawn"
+    # And the worker got its live-bid slot back once, not twice: exactly five again on its free plan
+    assert _live_bid_slots_left(WORKER) == 5
+
+
+def test_a_cancel_that_read_a_bid_just_withdrawn_leaves_it_withdrawn(dynamodb_local):
+    _, job = invoke("POST", "/v1/jobs", CLIENT, job_body())
+    bid = _bid(job["id"], WORKER)
+    # Given a cancel that has read the job's pending bids
+    with Hold(job_service, "pending_bids") as held:
+        cancelling = held.start(job_service.cancel_job, CLIENT["userId"], job["id"])
+        # When the worker withdraws its bid before the cancel is written
+        assert invoke("POST", f"/v1/bids/{bid['id']}/withdraw", WORKER)[0] == 200
+    # Then the cancel goes through, and the bid is the worker's withdrawal, not a rejection
+    assert cancelling.result().status == "cancelled"
+    seen = invoke("GET", f"/v1/bids/{bid['id']}", WORKER)[1]
+    assert seen["status"] == "withdrawn" and seen.get("closedReason") is None
+    assert _live_bid_slots_left(WORKER) == 5
+
+
+def test_an_accept_that_read_another_bid_just_withdrawn_leaves_it_withdrawn(dynamodb_local):
+    _, job = invoke("POST", "/v1/jobs", CLIENT, job_body())
+    chosen, other = _bid(job["id"], WORKER), _bid(job["id"], WORKER2)
+    # Given an accept that has read the other pending bids (to reject them)
+    with Hold(job_service, "pending_bids") as held:
+        accepting = held.start(bid_service.accept_bid, CLIENT["userId"], chosen["id"])
+        # When the other worker withdraws first
+        assert invoke("POST", f"/v1/bids/{other['id']}/withdraw", WORKER2)[0] == 200
+    # Then the accept goes through and the other bid stays withdrawn, its slot given back once
+    assert accepting.result().status == "accepted"
+    assert invoke("GET", f"/v1/bids/{other['id']}", WORKER2)[1]["status"] == "withdrawn"
+    assert _live_bid_slots_left(WORKER2) == 5
+
+
+def test_an_accept_that_read_the_job_before_a_cancel_is_a_409(dynamodb_local):
+    """Only the job's own condition can decide here: the cancel read the bids before this bid
+    existed, so the two transactions share no bid."""
+    _, job = invoke("POST", "/v1/jobs", CLIENT, job_body())
+    # Given a cancel that has read the job and its (no) pending bids
+    with Hold(job_service, "pending_bids") as held_cancel:
+        cancelling = held_cancel.start(job_service.cancel_job, CLIENT["userId"], job["id"])
+        # And then a bid, and the client's accept of it, which has read the job still open
+        bid = _bid(job["id"], WORKER)
+        with Hold(job_service, "transition") as held_accept:
+            accepting = held_accept.start(bid_service.accept_bid, CLIENT["userId"], bid["id"])
+            # When the cancel is written first
+            held_cancel.release()
+            assert cancelling.result().status == "cancelled"
+    # Then the accept is a 409 and the job stays cancelled, with nobody assigned
+    _refused(accepting, "job_not_open")
+    now = invoke("GET", f"/v1/jobs/{job['id']}", CLIENT)[1]
+    assert now["status"] == "cancelled" and now.get("workerId") is None
+    # And the client's open-job slot came back once: three open jobs again on its free plan
+    assert _open_job_slots_left(CLIENT) == 3
+
+
+def test_twenty_accepts_of_bids_no_transaction_shares_exactly_one_wins(dynamodb_local, monkeypatch):
+    """A job with more pending bids than an accept's transaction closes (the stream consumer
+    closes the rest): racing accepts then touch no bid in common, so the job's own condition,
+    status and version, is all that decides."""
+    monkeypatch.setattr(job_service, "IN_TX_BID_CLOSES", 0)
+    _, job = invoke("POST", "/v1/jobs", CLIENT, job_body())
+    workers = [{"userId": f"01WSOLO{i:019d}", "role": "worker"} for i in range(20)]
+    bid_ids = [_bid(job["id"], who)["id"] for who in workers]
+    # When the client accepts all 20 at the same moment
+    results = race([("POST", f"/v1/bids/{b}/accept", CLIENT, None) for b in bid_ids])
+    # Then exactly one answer is 200, every other is a 409, and the job names that bid
+    statuses = [s for s, _ in results]
+    assert statuses.count(200) == 1 and statuses.count(409) == 19, statuses
+    winner = next(body for s, body in results if s == 200)
+    now = invoke("GET", f"/v1/jobs/{job['id']}", CLIENT)[1]
+    assert now["status"] == "assigned" and now["acceptedBidId"] == winner["id"]
+    # And no other bid was accepted
+    listed = invoke("GET", f"/v1/jobs/{job['id']}/bids", CLIENT)[1]["items"]
+    assert [b["id"] for b in listed if b["status"] == "accepted"] == [winner["id"]]

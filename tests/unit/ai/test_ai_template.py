@@ -132,21 +132,18 @@ def test_a_routes_model_call_fits_inside_its_timeout_with_room_for_the_table():
         assert worst + 2 <= BY_ID[lid].properties["Timeout"] <= 29, lid  # API Gateway waits 30 s
 
 
-def test_the_stream_consumer_is_reliable_and_its_batch_fits_its_timeout():
+def test_the_table_change_consumer_is_reliable_and_its_batch_fits_its_timeout():
     from khaya.ai.backend import CONNECT_TIMEOUT_SECONDS
 
     fn = BY_ID["AiEnrichFunction"]
     (event,) = fn.properties["Events"].values()
     props = event["Properties"]
-    assert event["Type"] == "DynamoDB" and props["Stream"] == {"Fn::GetAtt": ["Table", "StreamArn"]}
-    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"] and props["BisectBatchOnFunctionError"]
-    queue = props["DestinationConfig"]["OnFailure"]["Destination"]
-    assert queue == {"Fn::GetAtt": ["AiEnrichFailureQueue", "Arn"]}
-    assert {"Effect": "Allow", "Action": ["sqs:SendMessage"], "Resource": queue} in fn.properties["Policies"][2][
-        "Statement"
-    ]
-    pattern = json.loads(props["FilterCriteria"]["Filters"][0]["Pattern"])
-    assert pattern["dynamodb"]["Keys"] == {"pk": {"S": [{"prefix": "JOB#"}]}, "sk": {"S": ["META"]}}
+    # fed by the stream router through its own FIFO queue, failures reported per message
+    assert event["Type"] == "SQS" and props["Queue"] == {"Fn::GetAtt": ["AiEnrichQueue", "Arn"]}
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    queue = RESOURCES["AiEnrichQueue"]["Properties"]
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": ["AiEnrichFailureQueue", "Arn"]}
+    assert queue["VisibilityTimeout"] >= 6 * fn.properties["Timeout"]
     read, attempts = _budget(fn)
     per_job = 2 * (attempts * (CONNECT_TIMEOUT_SECONDS + read) + (attempts - 1))  # a suggestion and a vector
     assert props["BatchSize"] * per_job < fn.properties["Timeout"]

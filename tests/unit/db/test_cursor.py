@@ -102,3 +102,60 @@ def test_the_key_comes_from_the_cursor_secret(monkeypatch: pytest.MonkeyPatch) -
     # Then it is signed with that secret
     assert asked == ["khaya/local/cursor-key"]
     assert decode_cursor(cursor, "bids:j1", secret=b"the-secret") == KEY
+
+
+def _documented(key: dict[str, str], scope: str, secret: bytes) -> str:
+    """A cursor made by the format this module documents, written out independently: cursors a
+    client already holds must keep working across a deploy, so the format is a contract."""
+    import hashlib
+    import hmac
+
+    payload = json.dumps(dict(sorted(key.items())), separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    scope_b = scope.encode("utf-8")
+    message = b"khaya-cursor-v1" + b"\x00" + str(len(scope_b)).encode() + b"\x00" + scope_b + b"\x00" + payload
+    return f"{_b64(payload)}.{_b64(hmac.new(secret, message, hashlib.sha256).digest())}"
+
+
+@pytest.mark.parametrize("key", [KEY, {"sk": "BID#w007", "pk": "JOB#j1"}, {"pk": "CITY#Sào Tomé", "sk": "JOB#2026"}])
+def test_a_cursor_is_exactly_the_documented_format(key: dict[str, str]) -> None:
+    # Given a list's key (in any order, accented text included) / When a cursor is made for it
+    cursor = encode_cursor(key, "jobs:plumbing:cpt:open", secret=SECRET)
+    # Then it is the documented format, so one given out before a deploy still reads after it
+    assert cursor == _documented(key, "jobs:plumbing:cpt:open", SECRET)
+    documented = _documented(key, "jobs:plumbing:cpt:open", SECRET)
+    assert decode_cursor(documented, "jobs:plumbing:cpt:open", secret=SECRET) == key
+
+
+def test_cursors_of_every_length_round_trip() -> None:
+    # base64url drops its padding; every length of payload (and so of padding) must come back
+    for n in range(24):
+        key = {"pk": "JOB#" + "j" * n, "sk": "BID#w"}
+        assert decode_cursor(encode_cursor(key, "bids:j1", secret=SECRET), "bids:j1", secret=SECRET) == key
+
+
+def _cursor_of_length(at_least: int) -> str:
+    """The shortest genuine cursor of ``at_least`` characters or more."""
+    for n in range(1400, 1600):
+        cursor = encode_cursor({"pk": "JOB#" + "j" * n, "sk": "BID#w"}, "bids:j1", secret=SECRET)
+        if len(cursor) >= at_least:
+            return cursor
+    raise AssertionError(f"no cursor of {at_least} characters")
+
+
+def test_a_genuine_cursor_is_read_up_to_the_length_cap_and_refused_beyond() -> None:
+    longest = _cursor_of_length(MAX_CURSOR_CHARS)
+    assert len(longest) == MAX_CURSOR_CHARS
+    assert decode_cursor(longest, "bids:j1", secret=SECRET)["sk"] == "BID#w"
+    with pytest.raises(InvalidCursor):
+        decode_cursor(_cursor_of_length(MAX_CURSOR_CHARS + 1), "bids:j1", secret=SECRET)
+
+
+@pytest.mark.parametrize("bad", [None, 12345, b"abc.def", ["a.b"]])
+def test_a_cursor_that_is_not_text_is_invalid(bad: object) -> None:
+    with pytest.raises(InvalidCursor):
+        decode_cursor(bad, "bids:j1", secret=SECRET)  # type: ignore[arg-type]
+
+
+def test_a_cursor_needs_a_scope() -> None:
+    with pytest.raises(ValueError, match=r"^a cursor needs a scope$"):
+        encode_cursor(KEY, "", secret=SECRET)

@@ -90,3 +90,105 @@ def test_a_transaction_token_is_sent_as_the_client_request_token(stub: Stubber) 
     stub.add_response("transact_write_items", {}, expected_params={"TransactItems": ANY})
     db.transact(_two_actions(), token="t-1")
     db.transact(_two_actions())
+
+
+# ---------------------------------------------------------------- transact_retrying
+
+
+def _conflict(stub: Stubber, kind: str = "TransactionConflict") -> None:
+    """DynamoDB's answer to a transaction that collided with another one in flight: a cancellation
+    whose reason is the conflict, or (for a transaction still being applied) an error of its own."""
+    if kind == "TransactionConflict":
+        _cancelled(stub, "None", "TransactionConflict")
+    else:
+        stub.add_client_error("transact_write_items", service_error_code=kind, http_status_code=400)
+
+
+class _Builds:
+    """A ``build`` for ``transact_retrying`` that records each attempt's actions."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self) -> list[db.TxAction]:
+        self.count += 1
+        return [db.tx_put({**keys.job(f"j{self.count}").item(), "status": "open"})]
+
+
+def _sent(n: int) -> dict[str, Any]:
+    """The request ``transact_retrying`` sends for the ``n``-th build (any token)."""
+    from botocore.stub import ANY
+
+    from khaya.config import settings
+
+    item = {"pk": {"S": keys.job(f"j{n}").pk}, "sk": {"S": keys.job(f"j{n}").sk}, "status": {"S": "open"}}
+    return {"TransactItems": [{"Put": {"TableName": settings().table_name, "Item": item}}], "ClientRequestToken": ANY}
+
+
+@pytest.mark.parametrize(
+    "kind", ["TransactionConflict", "TransactionConflictException", "TransactionInProgressException"]
+)
+def test_a_transaction_that_lost_a_conflict_is_rebuilt_and_sent_again(stub: Stubber, kind: str) -> None:
+    # Given DynamoDB answers the first attempt with a transaction conflict, then accepts
+    _conflict(stub, kind)
+    stub.add_response("transact_write_items", {}, expected_params=_sent(2))
+    build = _Builds()
+    # When the change is made with transact_retrying / Then it succeeds on the second, rebuilt attempt
+    db.transact_retrying(build)
+    assert build.count == 2
+
+
+def test_each_attempt_carries_a_token_of_its_own(stub: Stubber) -> None:
+    tokens: list[str] = []
+
+    def keep(params: dict[str, Any], **_: Any) -> None:
+        tokens.append(params["ClientRequestToken"])
+
+    from khaya.aws import client
+
+    client("dynamodb").meta.events.register("provide-client-params.dynamodb.TransactWriteItems", keep)
+    try:
+        _conflict(stub)
+        stub.add_response("transact_write_items", {})
+        db.transact_retrying(_Builds())
+    finally:
+        client("dynamodb").meta.events.unregister("provide-client-params.dynamodb.TransactWriteItems", keep)
+    assert len(tokens) == 2 and len(set(tokens)) == 2 and all(tokens)
+
+
+def test_a_stale_read_raising_retry_is_rebuilt_from_fresh_reads(stub: Stubber) -> None:
+    attempts: list[int] = []
+
+    def build() -> list[db.TxAction]:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise db.Retry()  # what a build does when what it read is already out of date
+        return _Builds()()
+
+    stub.add_response("transact_write_items", {}, expected_params=_sent(1))
+    db.transact_retrying(build)
+    assert len(attempts) == 2
+
+
+def test_a_conflict_on_every_attempt_is_a_409_after_four_attempts(stub: Stubber) -> None:
+    for _ in range(4):
+        _conflict(stub)
+    build = _Builds()
+    with pytest.raises(Conflict) as err:
+        db.transact_retrying(build)
+    assert err.value.status == 409 and err.value.code == "concurrent_change"
+    assert build.count == 4  # and no fifth request (the stub holds no more answers)
+
+
+def test_a_condition_that_states_a_real_state_is_raised_at_once(stub: Stubber) -> None:
+    # A failed condition whose error is not a stale read (the job is no longer open) is the answer
+    _cancelled(stub, "ConditionalCheckFailed")
+    build = _Builds()
+
+    def one_action() -> list[db.TxAction]:
+        build()
+        return [db.tx_check(*keys.job("j1"), condition="attribute_exists(pk)", on_fail=Conflict(code="job_not_open"))]
+
+    with pytest.raises(Conflict) as err:
+        db.transact_retrying(one_action)
+    assert err.value.code == "job_not_open" and build.count == 1

@@ -136,3 +136,36 @@ def test_a_crashing_consumer_is_retried_a_bounded_number_of_times(consumer: Any,
         poller.poll_once()
     # Then the batch was tried 1 + 3 times, then dropped (no endless loop)
     assert module.batches == [1, 1, 1, 1]
+
+
+def test_settle_returns_once_what_was_written_has_been_delivered(consumer: Any) -> None:
+    # Given a running poller that only looks every 10 s, and a consumer that writes once more per record
+    poller, module = consumer(batch_size=10)
+    poller.interval = 10.0
+    real = module.handler
+
+    def echo(event: Any, context: Any) -> Any:
+        for record in event["Records"]:
+            pk = record["dynamodb"]["Keys"]["pk"]["S"]
+            if not pk.startswith("echo-"):
+                put(f"echo-{pk}")
+        return real(event, context)
+
+    module.handler = echo
+    poller.start()
+    try:
+        assert poller.settle(timeout=30)  # the poll at start-up (nothing there)
+        # When two items are written and the stage is asked to settle
+        put("a")
+        put("b")
+        assert poller.settle(timeout=30)
+        # Then both, and what the consumer wrote for them, were delivered before settle returned
+        # (well before the 10 s interval: settle asks for a poll at once)
+        assert sorted(pk for _, pk, _ in module.seen) == ["a", "b", "echo-a", "echo-b"]
+    finally:
+        poller.stop()
+
+
+def test_settle_on_a_poller_that_is_not_running_says_so(consumer: Any) -> None:
+    poller, _ = consumer()
+    assert poller.settle(timeout=0.2) is False

@@ -67,10 +67,28 @@ def test_table_permissions_are_least_privilege():
     for lid in [*IDENTITY, "AuthorizeFunction"]:
         text = json.dumps(fns[lid].properties.get("Policies", []))
         assert "dynamodb:Scan" not in text and '"dynamodb:*"' not in text, lid
-    assert re.findall(r"dynamodb:\w+", json.dumps(fns["GetMeFunction"].properties["Policies"])) == ["dynamodb:GetItem"]
-    assert re.findall(r"dynamodb:\w+", json.dumps(fns["AuthorizeFunction"].properties["Policies"])) == [
-        "dynamodb:BatchGetItem"
-    ]
+    assert _table_actions("GetMeFunction") == (["dynamodb:GetItem"], [["USER#*"]])
+    assert _table_actions("AuthorizeFunction") == (["dynamodb:BatchGetItem"], [["USER#*"]])
+    # And a sign-in function can reach identity items only: never a job, a conversation or money
+    for lid in set(IDENTITY) - {"DeleteMeFunction"}:  # erasure reaches all the user owns
+        _, leading = _table_actions(lid)
+        assert leading and all(set(keys) <= IDENTITY_PARTITIONS for keys in leading), lid
+
+
+IDENTITY_PARTITIONS = {"USER#*", "PHONE#*", "OTP#*", "RT#*", "RL#*", "TWMSG#*", "REFCODE#*"}
+
+
+def _table_actions(lid: str) -> tuple[list[str], list[list[str]]]:
+    """A function's DynamoDB actions, and the leading keys each of their statements is held to."""
+    actions: list[str] = []
+    leading: list[list[str]] = []
+    for policy in _by_id()[lid].properties.get("Policies", []):
+        for st in policy.get("Statement", []) if isinstance(policy, dict) else []:
+            mine = [a for a in st.get("Action", []) if a.startswith("dynamodb:")]
+            if mine:
+                actions += mine
+                leading.append(st.get("Condition", {}).get("ForAllValues:StringLike", {}).get("dynamodb:LeadingKeys"))
+    return actions, leading
 
 
 def test_secrets_exist_and_match_the_local_names():

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import boto3
 import pytest
 
-from local.aws_calls import Recorder, attributed, iam_requests
+from local.aws_calls import Recorder, attributed, iam_requests, requests_with_context
 from local.iam import check, function_policies
 
 TABLE = "arn:aws:dynamodb:af-south-1:123456789012:table/khaya-local"
@@ -103,6 +104,9 @@ def test_an_explicit_deny_wins_and_unused_statements_are_listed() -> None:
     assert [(u.function, u.action) for u in unused] == [("F", "dynamodb:GetItem")]
 
 
+TABLE_ARN = "arn:aws:dynamodb:af-south-1:123456789012:table"
+
+
 def test_the_recorder_sees_transactions_presigned_urls_and_posts_as_iam_does(aws: None) -> None:
     # Given a recorder, a table and a bucket
     rec = Recorder()
@@ -133,10 +137,10 @@ def test_the_recorder_sees_transactions_presigned_urls_and_posts_as_iam_does(aws
     # Then each is recorded as the action IAM checks, on the resource it acts on
     assert rec.drain() == sorted(
         [
-            ("F", "dynamodb:PutItem", f"arn:aws:dynamodb:af-south-1:123456789012:table/{table}", "call"),
-            ("F", "dynamodb:UpdateItem", f"arn:aws:dynamodb:af-south-1:123456789012:table/{table}", "call"),
-            ("F", "s3:PutObject", f"arn:aws:s3:::{bucket}/portfolio/w/1.png", "presigned"),
-            ("F", "s3:GetObject", f"arn:aws:s3:::{bucket}/portfolio/w/1.png", "presigned"),
+            ("F", "dynamodb:PutItem", f"{TABLE_ARN}/{table}", "call", '{"dynamodb:LeadingKeys": ["c"]}'),
+            ("F", "dynamodb:UpdateItem", f"{TABLE_ARN}/{table}", "call", '{"dynamodb:LeadingKeys": ["a"]}'),
+            ("F", "s3:PutObject", f"arn:aws:s3:::{bucket}/portfolio/w/1.png", "presigned", "{}"),
+            ("F", "s3:GetObject", f"arn:aws:s3:::{bucket}/portfolio/w/1.png", "presigned", "{}"),
         ]
     )
 
@@ -177,3 +181,78 @@ def test_the_local_messaging_stand_ins_writes_are_not_the_functions_calls() -> N
     # Then only the product's write is a call the role must allow (deployed, Twilio gets the message)
     assert iam_requests("dynamodb", "PutItem", outbox, "af-south-1") == []
     assert iam_requests("dynamodb", "PutItem", code, "af-south-1") == [("dynamodb:PutItem", TABLE)]
+
+
+# ---------------------------------------------------------------- conditions
+USERS_ONLY = {
+    "Effect": "Allow",
+    "Action": ["dynamodb:GetItem", "dynamodb:Scan", "dynamodb:BatchGetItem", "dynamodb:Query"],
+    "Resource": "*",
+    "Condition": {"ForAllValues:StringLike": {"dynamodb:LeadingKeys": ["USER#*"]}},
+}
+
+
+def _leading(*pks: str) -> str:
+    return json.dumps({"dynamodb:LeadingKeys": list(pks)}, sort_keys=True)
+
+
+@pytest.mark.parametrize(
+    "action,context,allowed",
+    [
+        ("dynamodb:GetItem", _leading("USER#1"), True),
+        ("dynamodb:GetItem", _leading("JOB#1"), False),  # another partition than the condition names
+        ("dynamodb:BatchGetItem", _leading("USER#1", "USER#2"), True),
+        ("dynamodb:BatchGetItem", _leading("USER#1", "JOB#2"), False),  # every key must match
+        ("dynamodb:Scan", "{}", True),  # a Scan names no partition key: ForAllValues holds, as on AWS
+    ],
+)
+def test_a_leading_keys_condition_is_evaluated_on_the_keys_a_call_names(action, context, allowed) -> None:
+    roles = function_policies(template([{"Statement": [USERS_ONLY]}]))
+    denied, _ = check([("F", action, TABLE, "call", context)], roles)
+    assert (denied == []) is allowed
+
+
+def test_the_recorder_gives_the_partition_key_a_query_a_batch_and_a_transaction_name() -> None:
+    query = {
+        "TableName": "t",
+        "IndexName": "gsi1",
+        "KeyConditionExpression": "#p = :p AND begins_with(sk, :s)",
+        "ExpressionAttributeNames": {"#p": "gsi1pk"},
+        "ExpressionAttributeValues": {":p": {"S": "JOBS#open"}, ":s": {"S": "2026"}},
+    }
+    batch = {"RequestItems": {"t": {"Keys": [{"pk": {"S": "USER#2"}}, {"pk": {"S": "USER#1"}}]}}}
+    tx = {"TransactItems": [{"ConditionCheck": {"TableName": "t", "Key": {"pk": {"S": "JOB#9"}}}}]}
+    assert requests_with_context("dynamodb", "Query", query, "af-south-1")[0][2] == {
+        "dynamodb:LeadingKeys": ["JOBS#open"]
+    }
+    assert requests_with_context("dynamodb", "BatchGetItem", batch, "af-south-1")[0][2] == {
+        "dynamodb:LeadingKeys": ["USER#1", "USER#2"]
+    }
+    assert requests_with_context("dynamodb", "TransactWriteItems", tx, "af-south-1")[0][2] == {
+        "dynamodb:LeadingKeys": ["JOB#9"]
+    }
+
+
+def test_a_listing_prefix_condition_is_evaluated() -> None:
+    listing = {
+        "Effect": "Allow",
+        "Action": "s3:ListBucket",
+        "Resource": "arn:aws:s3:::b",
+        "Condition": {"StringLike": {"s3:prefix": ["portfolio/*"]}},
+    }
+    roles = function_policies(template([{"Statement": [listing]}]))
+    mine = requests_with_context("s3", "ListObjectsV2", {"Bucket": "b", "Prefix": "portfolio/w/"}, "af-south-1")
+    other = requests_with_context("s3", "ListObjectsV2", {"Bucket": "b", "Prefix": "attachments/"}, "af-south-1")
+    calls = [("F", a, r, "call", json.dumps(c, sort_keys=True)) for a, r, c in mine + other]
+    denied, _ = check(calls, roles)
+    assert [d.context for d in denied] == ['{"s3:prefix": ["attachments/"]}']
+
+
+def test_a_query_whose_partition_cannot_be_read_fails_a_leading_keys_condition() -> None:
+    # Given a Query in the legacy form, whose partition key this check does not parse
+    legacy = {"TableName": "t", "KeyConditions": {"pk": {"ComparisonOperator": "EQ", "AttributeValueList": []}}}
+    ((action, _resource, context),) = requests_with_context("dynamodb", "Query", legacy, "af-south-1")
+    roles = function_policies(template([{"Statement": [USERS_ONLY]}]))
+    # Then it is refused, as AWS would refuse a Query of another partition, rather than allowed
+    denied, _ = check([("F", action, TABLE, "call", json.dumps(context, sort_keys=True))], roles)
+    assert [d.action for d in denied] == ["dynamodb:Query"]

@@ -71,7 +71,9 @@ def enrich_open_job(job: dict[str, Any]) -> None:
     version = {"#v": "version", "#s": "status"}
     guard = "#v = :v AND #s = :open"
     values = {":v": int(job["version"]), ":open": "open"}
-    suggestion = None if job.get("aiSuggestion") else suggestions.for_job(job, use_model=_model_allowed(job))
+    suggestion = None
+    if not job.get("aiSuggestion") and suggestions.job_currency(job) is not None:
+        suggestion = suggestions.for_job(job, use_model=_model_allowed(job))
     if suggestion is not None:
         meta = db.tx_update(
             *market_keys.job(str(job["id"])),

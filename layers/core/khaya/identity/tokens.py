@@ -200,8 +200,3 @@ def logout(refresh_token: str) -> None:
     if rt is not None:
         revoke_family(str(rt["userId"]), str(rt["familyId"]), "logout")
         metric("TokenRefresh", result="logout")
-
-
-def revoke_all_sessions_actions(user_id: str) -> list[db.TxAction]:
-    """Transaction actions that end every session of ``user_id``: bump its token version."""
-    return [db.tx_update(*keys.user(user_id), add={"tokenVersion": 1}, condition="attribute_exists(pk)")]
