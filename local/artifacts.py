@@ -132,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     from local.moto_server import AtomicMotoServer
     from local.resources import local_environment, local_settings
     from local.runtime import FunctionError, Worker
+    from local.secrets_extension import SecretsExtension
 
     template = load_template()
     fns = [fn for fn in functions(template) if not args.only or fn.logical_id in args.only]
@@ -144,10 +145,15 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.update({**plumbing, **local_environment(), "STAGE": "local", "TABLE_NAME": table})
     for key in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL_") or k == "AWS_PROFILE"]:
         del os.environ[key]
-    specs = worker_specs(Resolver(template), plumbing, record_calls=True)
-
     outcomes: list[Outcome] = []
     calls: list[Call] = []
+    # The functions read secrets as deployed, over HTTP from the extension (here its stand-in).
+    extension = SecretsExtension(
+        endpoint, "af-south-1", functions={fn.logical_id for fn in fns}, on_calls=lambda c: calls.extend(map(tuple, c))
+    )
+    port = extension.start()
+    specs = worker_specs(Resolver(template, {"SecretsExtensionHttpPort": str(port)}), plumbing, record_calls=True)
+
     logs = args.build_dir.parent / f"{args.build_dir.name}-logs"  # each function's output, for failures
     logs.mkdir(exist_ok=True)
     try:
@@ -190,6 +196,7 @@ def main(argv: list[str] | None = None) -> int:
                     detail += _last_error(spec.log_path)
                 outcomes.append(Outcome(fn.logical_id, name, got, ok, (time.perf_counter() - started) * 1000, detail))
     finally:
+        extension.stop()
         moto.stop()
 
     width = max(len(o.event) for o in outcomes) if outcomes else 10
