@@ -15,14 +15,15 @@ export DYNAMODB_LOCAL_DIR ?= $(CURDIR)/.local-data/dynamodb-local
 export PYTHONPATH := $(CURDIR)/layers/core:$(CURDIR)
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help venv dynamodb-local run test lint typecheck unit e2e openapi fuzz docs-check validate build build-host check-artifacts bench load mutate ci clean
+.PHONY: help venv dynamodb-local run test lint typecheck unit e2e openapi fuzz docs-check validate build build-host check-artifacts bench bench-ci load mutate ci clean
 
 help:
 	@echo "make run       serve the whole API on http://127.0.0.1:$(PORT) (no Docker, no AWS; SEED_JOBS=N for demo data)"
 	@echo "make load      Locust against a seeded local stage (USERS=$(USERS) DURATION=$(DURATION))"
 	@echo "make test      ruff, import contracts, mypy on the layer, pytest (unit, integration on moto, e2e over HTTP)"
 	@echo "make mutate    mutation testing of the safety-critical modules (ONLY=<module> for one; report in bench/mutation/)"
-	@echo "make bench     cold start, warm latency, DynamoDB calls and artifact size per function"
+	@echo "make bench     cold start, warm latency, DynamoDB calls and size per function; fails over a cold budget"
+	@echo "make bench-ci  the same for a few functions, fewer runs, the looser CI bound (bench/budgets.py)"
 	@echo "make openapi   regenerate layers/core/khaya/openapi.json from the function modules"
 	@echo "make fuzz      schemathesis against the local gateway (signed out, client, worker)"
 	@echo "make docs-check  /v1/docs in headless Chromium, offline (needs chromium)"
@@ -76,8 +77,16 @@ fuzz: venv
 docs-check: venv
 	$(PY) -m local.docs_check
 
+# Exits non-zero when a function's cold ratio is over its budget or it loads a forbidden module
+# (bench/budgets.py).
 bench: venv build
 	$(PY) -m bench.run
+
+# CI on a shared machine: a lean route, a validated one, a list (cursor secret through the
+# extension), the authorizer and a constant route; seven cold pairs; budgets times CI_SLACK (1.2).
+BENCH_CI_FUNCTIONS ?= GetHealthFunction GetMeFunction ListJobsFunction AuthorizeFunction GetOpenapiFunction
+bench-ci: venv build
+	$(PY) -m bench.run --ci --no-write --only $(BENCH_CI_FUNCTIONS) --cold-runs 7 --warm-runs 30 --warm-rounds 1
 
 load: venv dynamodb-local
 	$(PY) -m bench.load.run --users $(USERS) --duration $(DURATION) --seed-jobs $(LOAD_SEED_JOBS)
@@ -99,6 +108,8 @@ validate: $(SAM_VENV)/.installed
 # sam build without Docker uses the runtime's Python from PATH: put 3.12 first.
 build: $(SAM_VENV)/.installed
 	PATH="$(dir $(PYTHON)):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM) build --parallel --cached
+# Constant answers (the docs page) made at build time, from the built layer's own files.
+	$(PYTHON) -m local.build_constants .aws-sam/build/CoreLayer/python
 # Ship bytecode: /var/task and /opt are read-only on Lambda, so without .pyc every cold start
 # compiles the layer (Powertools, pydantic) from source; `make bench` shows what it costs.
 # Hash-based and unchecked, so zip mtimes cannot invalidate it; 3.12 like the runtime.
@@ -117,6 +128,7 @@ LAMBDA_BOTO3 ?= boto3==1.40.4
 build-host: $(SAM_VENV)/.installed
 	PATH="$(dir $(PYTHON)):$$PATH" SAM_CLI_TELEMETRY=0 $(SAM) build --parallel --cached \
 		--parameter-overrides Architecture=$(HOST_ARCH) --build-dir $(HOST_BUILD) --cache-dir $(HOST_DIR)/cache
+	$(PYTHON) -m local.build_constants $(HOST_BUILD)/CoreLayer/python
 	$(PYTHON) -m compileall -q -f -j 0 --invalidation-mode unchecked-hash $(HOST_BUILD) > /dev/null
 
 $(LAMBDA_RUNTIME)/.installed: | venv
@@ -127,7 +139,7 @@ $(LAMBDA_RUNTIME)/.installed: | venv
 check-artifacts: venv build-host $(LAMBDA_RUNTIME)/.installed
 	$(PY) -m local.artifacts --build-dir $(HOST_BUILD) --runtime-dir $(LAMBDA_RUNTIME) --python $(PYTHON)
 
-ci: test fuzz validate build check-artifacts
+ci: test fuzz validate build bench-ci check-artifacts
 
 clean:
 	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

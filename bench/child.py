@@ -147,11 +147,14 @@ def main(spec: dict[str, Any]) -> dict[str, Any]:
     t_invoke = time.perf_counter()
     result = handler(copy.deepcopy(event) if spec["mode"] == "warm" else event, ctx)
     t_done = time.perf_counter()
+    banned = set(spec.get("forbidden", ()))
     out.update(
         import_ms=(t_invoke - t_import) * 1000,
         invoke_ms=(t_done - t_invoke) * 1000,
         status=_status(result),
         foreign=_foreign_modules(spec.get("leak_check", {})),
+        # modules the function may not load (bench/budgets.py), loaded by the first response
+        forbidden=sorted({m if m in banned else m.split(".", 1)[0] for m in list(sys.modules) if _banned(m, banned)}),
     )
     if spec["mode"] != "warm":
         return out
@@ -195,6 +198,11 @@ def main(spec: dict[str, Any]) -> dict[str, Any]:
     out["ddb_ms"] = ddb
     out["warm_ms"] = durations
     return out
+
+
+def _banned(module: str, banned: set[str]) -> bool:
+    """``module`` is forbidden, or inside a forbidden package (bench/budgets.py)."""
+    return module in banned or module.split(".", 1)[0] in banned
 
 
 def _foreign_modules(check: dict[str, Any]) -> list[str]:

@@ -22,11 +22,21 @@ this venv stand in for those alone (``.aws-sam/bench-overlay``). A child that im
 package from the venv that the Lambda runtime does not provide is warned about.
 Seeded data and custom events per function: ``bench/scenarios.py``.
 
-DynamoDB is moto's server on a free loopback port. Results: a table on stdout and
+DynamoDB and Secrets Manager are moto's server on a free loopback port; functions read secrets
+as deployed, over HTTP from a stand-in of AWS's Parameters and Secrets extension
+(``local/secrets_extension.py``), which asks moto on every read, as the real extension does on
+its first read in a new environment. Results: a table on stdout and
 ``bench/results.json``. Usage::
 
     python -m bench.run [--only GetHealthFunction ...] [--cold-runs 7] [--warm-runs 200] [--warm-rounds 2]
-                        [--profile ID ...] [--importtime ID] [--bytecode] [--no-write]
+                        [--profile ID ...] [--importtime ID [--importtime-runs N]] [--bytecode] [--no-write]
+                        [--build-dir .aws-sam/build] [--ci]
+
+It exits non-zero when a function fails, when a cold ratio is above the function's budget
+(``bench/budgets.py``: 1.5 by default, a named higher budget where the function's own work
+dominates; with ``--ci``, times the CI slack), or when a function loaded a module its import
+rules forbid (a sign that Powertools' package indexes ran, or, for the constant routes and
+the authorizer, any pydantic or Powertools at all).
 """
 
 from __future__ import annotations
@@ -46,6 +56,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.budgets import CI_SLACK, budget, forbidden_modules, over_budget
 from local.cfn import ROOT, FunctionDef, functions, layer_dirs, load_template
 
 BENCH = Path(__file__).resolve().parent
@@ -58,7 +69,9 @@ RUNTIME_PACKAGES = [
     *("boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six", "certifi"),
     "_distutils_hack",
 ]
-_FOREIGN_ARCH = {"x86_64": ("aarch64", "arm64"), "aarch64": ("x86_64", "amd64"), "arm64": ("x86_64", "amd64")}
+# ELF e_machine of this machine's native code (a built layer's .so files say which they are for,
+# abi3 ones included, whose names carry no architecture).
+_ELF_MACHINE = {"x86_64": 0x3E, "aarch64": 0xB7, "arm64": 0xB7}
 
 
 @dataclass
@@ -98,17 +111,24 @@ def benched_functions(only: list[str] | None) -> list[FunctionDef]:
     return picked
 
 
+def _foreign_binary(so: Path) -> bool:
+    """An ELF shared object built for another architecture than this machine's."""
+    native = _ELF_MACHINE.get(platform.machine())
+    with so.open("rb") as fh:
+        head = fh.read(20)
+    return native is not None and head[:4] == b"\x7fELF" and int.from_bytes(head[18:20], "little") != native
+
+
 def native_overlay(layers: list[Path]) -> tuple[Path | None, list[str]]:
     """Built layers hold native extensions for the deploy architecture (arm64). When this
     machine is another, the same packages from this venv (same versions by the lock of
-    requirements) are put on the path just before the layer; everything else stays as built."""
-    foreign = _FOREIGN_ARCH.get(platform.machine(), ())
+    requirements) are put on the path just before the layer; everything else stays as built.
+    A top-level extension module (``_cffi_backend.<tag>.so``) is linked as this venv's file."""
     pkgs: set[str] = set()
     for layer in layers:
         for so in layer.rglob("*.so"):
-            if any(tag in so.name for tag in foreign):
-                top = so.relative_to(layer).parts[0]
-                pkgs.add(top.split(".", 1)[0])  # a package, or a module of its own (_cffi_backend.*.so)
+            if _foreign_binary(so):
+                pkgs.add(so.relative_to(layer).parts[0].split(".", 1)[0])
     if not pkgs:
         return None, []
     overlay = ROOT / ".aws-sam" / "bench-overlay"
@@ -117,11 +137,8 @@ def native_overlay(layers: list[Path]) -> tuple[Path | None, list[str]]:
         spec = importlib.util.find_spec(pkg)
         if spec is None or not (spec.submodule_search_locations or spec.origin):
             raise SystemExit(f"the built layer has {pkg} for another architecture and this venv lacks it")
-        if spec.submodule_search_locations:
-            link, target = overlay / pkg, Path(next(iter(spec.submodule_search_locations)))
-        else:  # an extension module on its own: this machine's build of it, under its own file name
-            target = Path(str(spec.origin))
-            link = overlay / target.name
+        target = Path(next(iter(spec.submodule_search_locations)) if spec.submodule_search_locations else spec.origin)  # type: ignore[arg-type]
+        link = overlay / target.name
         if link.is_symlink() and link.resolve() != target.resolve():
             link.unlink()
         if not link.exists():
@@ -129,10 +146,10 @@ def native_overlay(layers: list[Path]) -> tuple[Path | None, list[str]]:
     return overlay, sorted(pkgs)
 
 
-def locate(fn: FunctionDef) -> Target:
-    built_code = BUILD / fn.logical_id
+def locate(fn: FunctionDef, build: Path = BUILD) -> Target:
+    built_code = build / fn.logical_id
     all_layers = layer_dirs()
-    built_layers = [BUILD / lid / "python" for lid in fn.layers]
+    built_layers = [build / lid / "python" for lid in fn.layers]
     module_file = fn.handler.rsplit(".", 1)[0].replace(".", "/") + ".py"
     if (built_code / module_file).is_file() and all(p.is_dir() for p in built_layers):
         return Target(fn, built_code, built_layers, built=True)
@@ -237,11 +254,24 @@ class Moto:
         self.server.stop()
 
 
+def reset_moto(endpoint: str) -> None:
+    """Forget every resource moto's server holds (its own reset API)."""
+    import urllib.request
+
+    urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset", method="POST"), timeout=30).read()
+
+
+# The port of the secrets extension's stand-in (set in main): functions read secrets as deployed.
+_extension_port: list[int] = []
+
+
 def child_env(fn_env: dict[str, Any], endpoint: str, pythonpath: list[Path], home: str) -> dict[str, str]:
     from tests.support.aws import TEST_ENV
 
     env = {k: v for k, v in fn_env.items() if isinstance(v, str)}
     env.update(TEST_ENV)
+    if _extension_port:
+        env["PARAMETERS_SECRETS_EXTENSION_HTTP_PORT"] = str(_extension_port[0])
     env.update(
         PATH=os.environ.get("PATH", "/usr/bin:/bin"),
         LANG="C.UTF-8",
@@ -306,6 +336,7 @@ class Side:
     event_file: str
     function_name: str
     leak_check: dict[str, Any]
+    forbidden: list[str] = field(default_factory=list)  # modules it may not load (bench/budgets.py)
 
     def spec(self, mode: str, **extra: Any) -> dict[str, Any]:
         return {
@@ -315,33 +346,63 @@ class Side:
             "event_file": self.event_file,
             "function_name": self.function_name,
             "leak_check": self.leak_check,
+            "forbidden": self.forbidden,
             **extra,
         }
 
 
-def importtime(t: Target, endpoint: str, workdir: Path, overlay: Path | None) -> str:
-    """One cold child under ``-X importtime``: self time per top-level package and the
-    heaviest modules (cumulative), as Lambda would pay them (no bytecode written)."""
+def _importtimes(side: Side, runs: int) -> tuple[dict[str, int], dict[str, int], list[dict[str, Any]]]:
+    """Per module, the least self and cumulative µs of ``runs`` cold children under -X importtime."""
+    self_us: dict[str, int] = {}
+    cum_us: dict[str, int] = {}
+    reports = []
+    for _ in range(runs):
+        _, report = spawn(side.spec("cold"), side.env, side.cwd, python_args=("-X", "importtime"))
+        reports.append(report)
+        for line in report["stderr"].splitlines():
+            if not line.startswith("import time:") or "self [us]" in line:
+                continue
+            own, cum, name = (part.strip() for part in line[len("import time:") :].split("|"))
+            self_us[name] = min(self_us.get(name, 1 << 62), int(own))
+            cum_us[name] = min(cum_us.get(name, 1 << 62), int(cum))
+    return self_us, cum_us, reports
+
+
+def importtime(t: Target, endpoint: str, workdir: Path, overlay: Path | None, runs: int = 1) -> str:
+    """Cold children under ``-X importtime``: self time per top-level package, the heaviest
+    modules (cumulative), and what the function imports that its bare twin does not, as Lambda
+    would pay them (no bytecode written). With ``runs`` > 1 each module's times are the least
+    of its runs: on a shared machine the least is the closest to what the import itself costs."""
     real = real_side(t, endpoint, workdir, overlay)
-    _, report = spawn(real.spec("cold"), real.env, real.cwd, python_args=("-X", "importtime"))
+    _, first = spawn(real.spec("warm", warm_runs=1, count=True), real.env, real.cwd)
+    replay = replay_file(first["warm_calls"] or first["first_calls"], workdir, t.fn.logical_id)
+    bare_env = child_env(t.fn.environment, endpoint, [BARE_DIR], str(workdir))
+    bare_env["BENCH_REPLAY"] = str(replay)
+    bare = Side("bare", BARE_DIR, bare_env, "bare_handler", "handler", real.event_file, t.fn.logical_id, {})
+    self_us, cum_us, reports = _importtimes(real, runs)
+    bare_self, _, bare_reports = _importtimes(bare, runs)
     by_pkg: dict[str, int] = {}
-    rows: list[tuple[int, int, str]] = []
-    for line in report["stderr"].splitlines():
-        if not line.startswith("import time:") or "self [us]" in line:
-            continue
-        self_us, cum_us, name = (part.strip() for part in line[len("import time:") :].split("|"))
-        top = name.strip().split(".", 1)[0]
-        by_pkg[top] = by_pkg.get(top, 0) + int(self_us)
-        rows.append((int(cum_us), int(self_us), name.rstrip()))
+    for name, us in self_us.items():
+        top = name.split(".", 1)[0]
+        by_pkg[top] = by_pkg.get(top, 0) + us
+    extra = {n: us for n, us in self_us.items() if n not in bare_self}
     out = [
-        f"{t.fn.logical_id}: import {report['import_ms']:.0f} ms, first invoke {report['invoke_ms']:.0f} ms "
-        f"(imports made while serving the first event are included below)",
+        f"{t.fn.logical_id}: import {min(r['import_ms'] for r in reports):.0f} ms, first invoke "
+        f"{min(r['invoke_ms'] for r in reports):.0f} ms; bare twin: first invoke "
+        f"{min(r['invoke_ms'] for r in bare_reports):.0f} ms (least of {runs}; imports made while serving "
+        "the first event are included below)",
+        f"modules: {len(self_us)}, own time summed {sum(self_us.values()) / 1000:.1f} ms; bare twin: "
+        f"{len(bare_self)}, {sum(bare_self.values()) / 1000:.1f} ms; not in the bare twin: {len(extra)} modules, "
+        f"{sum(extra.values()) / 1000:.1f} ms",
         "",
         "self ms by top-level package:",
     ]
     out += [f"  {us / 1000:8.1f}  {pkg}" for pkg, us in sorted(by_pkg.items(), key=lambda kv: -kv[1])[:25]]
+    out += ["", "heaviest modules not imported by the bare twin (self ms):"]
+    out += [f"  {us / 1000:8.2f}  {name}" for name, us in sorted(extra.items(), key=lambda kv: -kv[1])[:40]]
     out += ["", "heaviest modules (cumulative ms, self ms):"]
-    out += [f"  {cum / 1000:8.1f} {slf / 1000:7.1f}  {name}" for cum, slf, name in sorted(rows, reverse=True)[:40]]
+    rows = sorted(((cum_us[n], self_us[n], n) for n in self_us), reverse=True)[:25]
+    out += [f"  {cum / 1000:8.1f} {slf / 1000:7.1f}  {name}" for cum, slf, name in rows]
     return "\n".join(out)
 
 
@@ -370,6 +431,7 @@ def summarize_cold(reports: list[dict[str, Any]]) -> dict[str, Any]:
         "runs_ms": [round(r["total_ms"], 1) for r in reports],
         "status": reports[0]["status"],
         "foreign_modules": reports[0].get("foreign", []),
+        "forbidden_modules": sorted({m for r in reports for m in r.get("forbidden", [])}),
     }
 
 
@@ -406,7 +468,8 @@ def real_side(t: Target, endpoint: str, workdir: Path, overlay: Path | None) -> 
     # Lambda: /var/task first, then the layers (/opt/python); the runtime's boto3 after them.
     path = [t.code_dir, *([overlay] if overlay and t.built else []), *t.layer_dirs]
     env = child_env(fn.environment, endpoint, path, str(workdir))
-    return Side(fn.logical_id, t.code_dir, env, module, attr, str(event_file), fn.logical_id, leak)
+    banned = sorted(forbidden_modules(fn.logical_id))
+    return Side(fn.logical_id, t.code_dir, env, module, attr, str(event_file), fn.logical_id, leak, banned)
 
 
 def bench_one(
@@ -474,6 +537,7 @@ def bench_one(
     result["cold_ratio"] = statistics.median(
         a["total_ms"] / b["total_ms"] for a, b in zip(real_cold, bare_cold, strict=True)
     )
+    result["budget"] = budget(fn.logical_id)
     result["warm_p50_overhead_ms"] = result["warm"]["p50_ms"] - result["bare_warm"]["p50_ms"]
     if warm_report.get("profile"):
         result["profile"] = warm_report["profile"]
@@ -488,6 +552,7 @@ COLUMNS = [  # header, width, cell
     ("cold ms", 7, lambda r: f"{r['cold']['total_ms']:.0f}"),
     ("bare", 5, lambda r: f"{r['bare_cold']['total_ms']:.0f}"),
     ("ratio", 5, lambda r: f"{r['cold_ratio']:.2f}"),
+    ("budget", 6, lambda r: f"{budget(r['function']):.2f}"),
     ("import", 6, lambda r: f"{r['cold']['import_ms']:.0f}"),
     ("1st inv", 7, lambda r: f"{r['cold']['first_invoke_ms']:.0f}"),
     ("p50 ms", 6, lambda r: f"{r['warm']['p50_ms']:.2f}"),
@@ -557,7 +622,12 @@ def main(argv: list[str] | None = None) -> int:
         metavar="LOGICAL_ID",
         help="print where one function's cold import goes (python -X importtime), by package, and exit",
     )
+    parser.add_argument("--importtime-runs", type=int, default=1, help="with --importtime: least of N runs")
+    parser.add_argument(
+        "--ci", action="store_true", help="hold ratios to their budget times the CI slack (bench/budgets.py)"
+    )
     parser.add_argument("--no-write", action="store_true", help="do not write bench/results.json")
+    parser.add_argument("--build-dir", type=Path, default=BUILD, help="sam build output to bench (.aws-sam/build)")
     args = parser.parse_args(argv)
     if min(args.cold_runs, args.warm_runs, args.warm_rounds) < 1:
         parser.error("--cold-runs, --warm-runs and --warm-rounds must be positive")
@@ -569,7 +639,10 @@ def main(argv: list[str] | None = None) -> int:
         del os.environ[key]
     doc = load_template()
     auth = authorizer_ids(doc)
-    targets = [locate(fn) for fn in benched_functions(args.only or ([args.importtime] if args.importtime else None))]
+    targets = [
+        locate(fn, args.build_dir.resolve())
+        for fn in benched_functions(args.only or ([args.importtime] if args.importtime else None))
+    ]
     present = [t for t in targets if (t.code_dir / (t.fn.handler.rsplit(".", 1)[0] + ".py")).is_file()]
     for t in targets:
         if t not in present:
@@ -588,21 +661,36 @@ def main(argv: list[str] | None = None) -> int:
 
     results: list[dict[str, Any]] = []
     failed: list[dict[str, Any]] = []
+    from local.secrets_extension import SecretsExtension
+
     with Moto() as endpoint, tempfile.TemporaryDirectory(prefix="khaya-bench-") as tmp:
-        create_resources(endpoint_url=endpoint)
         ddb = boto3.client("dynamodb", endpoint_url=endpoint, region_name=TEST_ENV["AWS_DEFAULT_REGION"])
-        prepare_events(present, ddb, TEST_ENV["TABLE_NAME"], auth)
+        extension = SecretsExtension(endpoint, TEST_ENV["AWS_DEFAULT_REGION"])
+        _extension_port[:] = [extension.start()]
+
+        def fresh_stage(t: Target) -> None:
+            # Every function starts from empty resources and its own scenario: moto keeps what
+            # every earlier function wrote (and its stream records) in this process's memory.
+            reset_moto(endpoint)
+            # No stream: nothing on a request path reads it, and moto copies every stream record
+            # into each transaction's rollback copy (memory and time that grow with every write).
+            create_resources(endpoint_url=endpoint, table_stream=False)
+            prepare_events([t], ddb, TEST_ENV["TABLE_NAME"], auth)
+
         if args.bytecode:
             args.no_write = True
             with_bytecode(present, Path(tmp))
         if args.importtime:
             t = next(t for t in present if t.fn.logical_id == args.importtime)
-            print(importtime(t, endpoint, Path(tmp), overlay))
+            fresh_stage(t)
+            print(importtime(t, endpoint, Path(tmp), overlay, max(1, args.importtime_runs)))
             return 0
         for t in present:
             print(f"bench {t.fn.logical_id} ({'built' if t.built else 'source'}) ...", file=sys.stderr, flush=True)
             try:
+                fresh_stage(t)
                 results.append(bench_one(t, endpoint, Path(tmp), overlay, args))
+                print("  " + table(results[-1:]).splitlines()[2], file=sys.stderr, flush=True)  # as it goes
             except (RuntimeError, KeyError, OSError) as exc:  # one broken function must not hide the others
                 failed.append({"function": t.fn.logical_id, "error": str(exc)[:4000]})
 
@@ -638,7 +726,26 @@ def main(argv: list[str] | None = None) -> int:
         tmp_out.write_text(json.dumps(_rounded(doc_out), indent=2) + "\n", encoding="utf-8")
         tmp_out.replace(RESULTS)
         print(f"\nwrote {RESULTS.relative_to(ROOT)}", file=sys.stderr)
-    return 1 if failed else 0
+    return 1 if verdict(results, failed, slack=CI_SLACK if args.ci else 1.0) else 0
+
+
+def verdict(results: list[dict[str, Any]], failed: list[dict[str, Any]], *, slack: float = 1.0) -> list[str]:
+    """Print and return what fails the bench: a broken function, a cold ratio over its budget
+    (times ``slack``), a module a function may not load (bench/budgets.py)."""
+    problems = [f"FAILED {f['function']}" for f in failed]
+    problems += over_budget(results, slack=slack)
+    problems += [
+        f"IMPORT RULE {r['function']}: loaded {', '.join(r['cold']['forbidden_modules'])}"
+        for r in results
+        if r["cold"].get("forbidden_modules")
+    ]
+    print()
+    for line in problems:
+        print(line)
+    if not problems:
+        scale = f" x {slack:.2f} (CI bound)" if slack != 1.0 else ""
+        print(f"ok: {len(results)} functions within their cold budgets{scale} and import rules")
+    return problems
 
 
 if __name__ == "__main__":

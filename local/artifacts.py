@@ -132,6 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     from local.moto_server import AtomicMotoServer
     from local.resources import local_environment, local_settings
     from local.runtime import FunctionError, Worker
+    from local.secrets_extension import SecretsExtension
 
     template = load_template()
     fns = [fn for fn in functions(template) if not args.only or fn.logical_id in args.only]
@@ -149,10 +150,16 @@ def main(argv: list[str] | None = None) -> int:
     from local.resources import payment_parameters
 
     simulator, simulator_url = serve()
-    specs = worker_specs(Resolver(template, payment_parameters(simulator_url)), plumbing, record_calls=True)
-
     outcomes: list[Outcome] = []
     calls: list[Call] = []
+    # The functions read secrets as deployed, over HTTP from the extension (here its stand-in).
+    extension = SecretsExtension(
+        endpoint, "af-south-1", functions={fn.logical_id for fn in fns}, on_calls=lambda c: calls.extend(map(tuple, c))
+    )
+    port = extension.start()
+    parameters = {**payment_parameters(simulator_url), "SecretsExtensionHttpPort": str(port)}
+    specs = worker_specs(Resolver(template, parameters), plumbing, record_calls=True)
+
     logs = args.build_dir.parent / f"{args.build_dir.name}-logs"  # each function's output, for failures
     logs.mkdir(exist_ok=True)
     try:
@@ -195,6 +202,7 @@ def main(argv: list[str] | None = None) -> int:
                     detail += _last_error(spec.log_path)
                 outcomes.append(Outcome(fn.logical_id, name, got, ok, (time.perf_counter() - started) * 1000, detail))
     finally:
+        extension.stop()
         moto.stop()
         simulator.shutdown()
 

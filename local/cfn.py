@@ -61,8 +61,10 @@ class FunctionDef:
     routes: tuple[Route, ...] = ()
     stream_sources: tuple[str, ...] = ()  # logical ids of tables whose stream it reads
     environment: dict[str, Any] = field(default_factory=dict)
-    layers: tuple[str, ...] = ()
+    layers: tuple[str, ...] = ()  # the template's own layers (logical ids), in order
     properties: dict[str, Any] = field(default_factory=dict)
+    # Layers given by a parameter (AWS's own, e.g. the Parameters and Secrets extension): their names
+    external_layers: tuple[str, ...] = ()
 
     @property
     def module_path(self) -> Path:
@@ -102,11 +104,13 @@ def functions(template: dict[str, Any] | None = None) -> list[FunctionDef]:
             **glob.get("Environment", {}).get("Variables", {}),
             **(props.get("Environment") or {}).get("Variables", {}),
         }
-        layers = tuple(
+        refs = [
             layer["Ref"]
             for layer in [*glob.get("Layers", []), *props.get("Layers", [])]
             if isinstance(layer, dict) and "Ref" in layer
-        )
+        ]
+        layers = tuple(r for r in refs if r in doc["Resources"])
+        external = tuple(r for r in refs if r not in doc["Resources"])
         out.append(
             FunctionDef(
                 logical_id=logical_id,
@@ -117,6 +121,7 @@ def functions(template: dict[str, Any] | None = None) -> list[FunctionDef]:
                 environment=env,
                 layers=layers,
                 properties=props,
+                external_layers=external,
             )
         )
     return out

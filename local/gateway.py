@@ -48,6 +48,7 @@ from local.intrinsics import Resolver
 from local.lambda_env import lambda_environment, template_variables
 from local.queues import QueuePoller, queue_sources
 from local.runtime import PRELOAD, CallLog, WorkerPools, WorkerSpec, Zygote
+from local.secrets_extension import SecretsExtension, session_token
 from local.streams import StreamPoller, stream_sources
 
 MAX_BODY = 10 * 1024 * 1024  # HTTP API's payload limit
@@ -93,11 +94,14 @@ def worker_specs(
 
     def spec_for(fn: FunctionDef) -> WorkerSpec:
         props = fn.properties
+        # Its own session token, as on Lambda: the secrets extension's stand-in knows the caller by it.
+        env = {**lambda_environment(fn, resolver, plumbing=plumbing, region=REGION)}
+        env["AWS_SESSION_TOKEN"] = session_token(fn.logical_id)
         return WorkerSpec(
             logical_id=fn.logical_id,
             handler=fn.handler,
             code_dir=ROOT / fn.code_uri,
-            env=lambda_environment(fn, resolver, plumbing=plumbing, region=REGION),
+            env=env,
             layer_dirs=[layers[lid] for lid in fn.layers if lid in layers],
             memory_mb=props["MemorySize"] if isinstance(props.get("MemorySize"), int) else 256,
             timeout_s=props["Timeout"] if isinstance(props.get("Timeout"), int) else 10,
@@ -486,8 +490,13 @@ def main(argv: list[str] | None = None) -> int:
     fns = functions(template)
     from local.resources import create_resources, local_environment, local_parameters
 
+    # Calls are checked against template.yaml's policies: a stand-in template records nothing.
+    record = os.environ.get(RECORD_CALLS_VAR) if template_path == TEMPLATE.resolve() else None
+    call_log = CallLog(record) if record else None
+    extension = SecretsExtension(endpoint, REGION, functions={fn.logical_id for fn in fns}, on_calls=call_log)
+    extension_port = extension.start()
     overrides = {"Table": TABLE_NAME} if "Table" not in template.get("Resources", {}) else {}
-    resolver = Resolver(template, {**overrides, **local_parameters(args.port)})
+    resolver = Resolver(template, {**overrides, **local_parameters(args.port, extension_port)})
     from local.resources import local_settings
 
     plumbing = {**base_environment(endpoint), **local_settings(), **endpoint_environment(dynamodb)}
@@ -508,11 +517,9 @@ def main(argv: list[str] | None = None) -> int:
             os.environ.pop(key, None)
         reset_settings()
 
-    # Calls are checked against template.yaml's policies: a stand-in template records nothing.
-    record = os.environ.get(RECORD_CALLS_VAR) if template_path == TEMPLATE.resolve() else None
     specs = worker_specs(resolver, plumbing, record_calls=bool(record))
     zygote = Zygote({"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **plumbing}, PRELOAD)
-    gateway = Gateway(template_path, endpoint, specs, CallLog(record) if record else None, zygote)
+    gateway = Gateway(template_path, endpoint, specs, call_log, zygote)
     tables = {
         lid: TABLE_NAME if lid == "Table" else str(resolver.ref(lid))
         for lid, res in template.get("Resources", {}).items()
@@ -539,6 +546,7 @@ def main(argv: list[str] | None = None) -> int:
         poller.stop()
         queues.stop()
         gateway.pools.stop()
+        extension.stop()
         moto.stop()
         if engine:
             engine.stop()
@@ -560,6 +568,7 @@ def main(argv: list[str] | None = None) -> int:
     poller.stop()
     queues.stop()
     gateway.pools.stop()
+    extension.stop()
     moto.stop()
     if engine:
         engine.stop()

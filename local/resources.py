@@ -96,11 +96,16 @@ LOCAL_SETTINGS: dict[str, str] = {
 }
 
 
-def local_parameters(port: int) -> dict[str, str]:
+def local_parameters(port: int, extension_port: int | None = None) -> dict[str, str]:
     """Template parameters the local stage sets, as ``sam deploy --parameter-overrides`` would:
-    the public URL Twilio status callbacks are signed against is the local gateway's."""
+    the public URL Twilio status callbacks are signed against is the local gateway's, the
+    payment providers are its simulator, and the secrets extension's port is its local
+    stand-in's (``local/secrets_extension.py``)."""
     api_url = f"http://127.0.0.1:{port}"
-    return {"TwilioStatusCallbackUrl": f"{api_url}/v1/webhooks/twilio/status", **payment_parameters(api_url)}
+    params = {"TwilioStatusCallbackUrl": f"{api_url}/v1/webhooks/twilio/status", **payment_parameters(api_url)}
+    if extension_port is not None:
+        params["SecretsExtensionHttpPort"] = str(extension_port)
+    return params
 
 
 def payment_parameters(api_url: str) -> dict[str, str]:
@@ -142,11 +147,17 @@ def local_environment() -> dict[str, str]:
 
 
 def create_resources(
-    endpoint_url: str | None = None, table_name: str | None = None, dynamodb_url: str | None = None
+    endpoint_url: str | None = None,
+    table_name: str | None = None,
+    dynamodb_url: str | None = None,
+    *,
+    table_stream: bool = True,
 ) -> dict[str, Any]:
     """Create the table (from the template, with TTL) and every secret; return their names.
 
-    ``endpoint_url`` serves every service, unless ``dynamodb_url`` names DynamoDB's own."""
+    ``endpoint_url`` serves every service, unless ``dynamodb_url`` names DynamoDB's own.
+    ``table_stream=False`` leaves the table's stream out (the bench: moto copies every stream
+    record into each transaction's rollback copy, which grows without bound)."""
     import boto3
 
     kw: dict[str, Any] = {"region_name": os.environ.get("AWS_DEFAULT_REGION", "af-south-1")}
@@ -154,7 +165,10 @@ def create_resources(
         kw["endpoint_url"] = endpoint_url
     ddb = boto3.client("dynamodb", **{**kw, **({"endpoint_url": dynamodb_url} if dynamodb_url else {})})
     name = table_name or os.environ.get("TABLE_NAME", "khaya-local")
-    ddb.create_table(**table_create_kwargs(table_name=name))
+    table = table_create_kwargs(table_name=name)
+    if not table_stream:
+        table.pop("StreamSpecification", None)
+    ddb.create_table(**table)
     ttl = ttl_attribute()
     if ttl:
         ddb.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl})

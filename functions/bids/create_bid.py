@@ -2,13 +2,13 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import ConfigDict, Field
 
 from khaya.api import ApiModel
 from khaya.http import Router, make_handler, require_role
 from khaya.market import bids
 from khaya.money import Money
+from khaya.params import Path
 
 router = Router()
 

@@ -2,13 +2,13 @@
 
 from typing import Annotated, Literal
 
-from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import ConfigDict
 
 from khaya.api import ApiModel
 from khaya.http import Router, caller, make_handler
 from khaya.market import conversations
 from khaya.market.workers import Upload
+from khaya.params import Path
 
 router = Router()
 

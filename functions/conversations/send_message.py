@@ -2,12 +2,12 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import ConfigDict, Field
 
 from khaya.api import ApiModel
 from khaya.http import Router, caller, make_handler
 from khaya.market import conversations
+from khaya.params import Path
 
 router = Router()
 

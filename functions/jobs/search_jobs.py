@@ -2,11 +2,10 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from khaya.ai import search
 from khaya.http import Router, caller, make_handler
 from khaya.market.catalog import Category, CityText, city_slug
+from khaya.params import Query
 
 router = Router()
 

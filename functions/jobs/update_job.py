@@ -3,7 +3,6 @@
 from datetime import date
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Path
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from khaya.api import ApiModel
@@ -12,6 +11,7 @@ from khaya.ids import now_iso
 from khaya.market import jobs
 from khaya.market.catalog import Category, CityText
 from khaya.money import Money
+from khaya.params import Path
 
 router = Router()
 

@@ -1,17 +1,20 @@
 """$default route: unmatched requests get 404 or 405 in the API's error envelope.
 
 Without it API Gateway answers its own bare ``{"message":"Not Found"}``. Public: a request
-that matches no route has no route to authorize. No resolver here, to stay cheap.
+that matches no route has no route to authorize. No resolver and no pydantic here
+(``khaya.constant``): the route table is read from the OpenAPI document in the layer.
 """
 
-from typing import Any
-
+from khaya.constant import error_response
 from khaya.errors import MethodNotAllowed, NotFound
-from khaya.http import error_response
 from khaya.routes import allowed_methods
 
+TYPE_CHECKING = False  # typing stays out of the cold start: its names are for the type checker
+if TYPE_CHECKING:
+    from typing import Any
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+
+def handler(event: "dict[str, Any]", context: "Any") -> "dict[str, Any]":
     ctx = event.get("requestContext") or {}
     method = str((ctx.get("http") or {}).get("method", "GET")).upper()
     path = str(event.get("rawPath") or (ctx.get("http") or {}).get("path") or "/")

@@ -2,10 +2,9 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Path
-
 from khaya.http import Router, caller, make_handler
 from khaya.market import workers
+from khaya.params import Path
 
 router = Router()
 

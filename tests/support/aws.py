@@ -22,6 +22,9 @@ TEST_ENV = {
     "POWERTOOLS_SERVICE_NAME": "khaya",
     "POWERTOOLS_METRICS_NAMESPACE": "Khaya",
     "APP_VERSION": "test",
+    # In-process functions read secrets with the SDK (moto in this process); the local stage and
+    # the built artifacts read them through the extension's stand-in (local/secrets_extension.py).
+    "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": "",
     **local_environment(),
 }
 

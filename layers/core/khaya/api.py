@@ -40,7 +40,7 @@ def _names_of(cls: type[BaseModel]) -> frozenset[str]:
 class ApiModel(BaseModel):
     """camelCase API model; unknown fields refused in requests, ignored in stored items."""
 
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid")
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", defer_build=True)
 
     @model_validator(mode="before")
     @classmethod

@@ -8,16 +8,30 @@ fetches and caches the value.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from functools import lru_cache
 
 STAGES = ("local", "dev", "staging", "prod")
 # Never copied into Settings: nothing downstream has a reason to see them.
 _CREDENTIAL_VARS = frozenset({"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"})
+_FIELDS = (
+    "stage",
+    "table_name",
+    "service",
+    "version",
+    "region",
+    "cursor_secret_name",
+    "secrets_cache_seconds",
+    "max_body_bytes",
+    "extra",
+)
 
 
-@dataclass(frozen=True)
 class Settings:
+    """Read-only settings. A plain class, not a dataclass: ``dataclasses`` imports ``inspect``,
+    which the routes that need nothing else (the constant ones) would pay for on a cold start."""
+
+    __slots__ = _FIELDS
+
     stage: str
     table_name: str
     service: str
@@ -27,6 +41,29 @@ class Settings:
     secrets_cache_seconds: int
     max_body_bytes: int
     extra: dict[str, str]
+
+    def __init__(
+        self,
+        *,
+        stage: str,
+        table_name: str,
+        service: str,
+        version: str,
+        region: str,
+        cursor_secret_name: str,
+        secrets_cache_seconds: int,
+        max_body_bytes: int,
+        extra: dict[str, str],
+    ) -> None:
+        values = locals()
+        for name in _FIELDS:
+            object.__setattr__(self, name, values[name])
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("settings are read-only")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError("settings are read-only")
 
     @property
     def is_local(self) -> bool:
@@ -60,6 +97,12 @@ def settings() -> Settings:
         max_body_bytes=int(env.get("MAX_BODY_BYTES", str(256 * 1024))),
         extra={k: v for k, v in env.items() if k.isupper() and k not in _CREDENTIAL_VARS},
     )
+
+
+def session_token() -> str:
+    """The function's current session token (never stored in ``Settings``): the AWS Parameters
+    and Secrets Lambda Extension authenticates its caller by it."""
+    return os.environ.get("AWS_SESSION_TOKEN", "")
 
 
 def reset_settings() -> None:

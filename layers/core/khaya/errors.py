@@ -11,7 +11,9 @@ matches on message strings: match on the class or on ``code``.
 
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False  # typing stays out of the cold start of the routes that need only errors
+if TYPE_CHECKING:
+    from typing import Any
 
 
 class AppError(Exception):

@@ -42,6 +42,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
 from khaya import errors
+from khaya.constant import error_response
 from khaya.observability import logger
 from khaya.strict_json import parse_json
 
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ERROR_CONTENT",
     "Caller",
+    "Response",
     "Router",
     "caller",
     "json_response",
@@ -361,13 +363,3 @@ def _drop_body(result: dict[str, Any], headers: dict[str, Any]) -> None:
 def _raw(exc: errors.AppError) -> dict[str, Any]:
     """An API Gateway v2 response for an error raised outside the resolver."""
     return error_response(exc, request_id())
-
-
-def error_response(exc: errors.AppError, rid: str | None) -> dict[str, Any]:
-    """The error envelope as a complete API Gateway v2 response (for handlers without a resolver)."""
-    return {
-        "statusCode": exc.status,
-        "headers": {"Content-Type": JSON, "Cache-Control": "no-store", "X-Request-Id": rid or "", **exc.headers},
-        "body": json.dumps(exc.to_body(rid), separators=(",", ":")),
-        "isBase64Encoded": False,
-    }

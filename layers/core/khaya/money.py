@@ -23,7 +23,7 @@ MAX_AMOUNT = 10**12  # minor units; far above any real job, far below float trou
 class Money(BaseModel):
     """``{"amount": 150000, "currency": "ZAR"}`` is R1 500.00."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     amount: StrictInt = Field(
         le=MAX_AMOUNT,

@@ -2,10 +2,13 @@
 
 Pages stream through (memory stays at one DynamoDB page, about 1 MB of items, plus the k
 best), scored in one matrix product with numpy when the function has it (the search
-function's own layer), else in pure Python. ``bench/search.py`` measures both: numpy ranks
-tens of times faster, but importing it costs a cold start 150 to 200 ms, the price of a few
-thousand candidates in pure Python. So a container loads numpy the first time a page holds
-``NUMPY_FROM`` candidates or more, and keeps it; smaller pages before that stay pure Python.
+function's own layer), else in pure Python. ``bench/search.py`` measures both: pure Python
+ranks a candidate in about 0.1 ms, numpy some fifty times faster, but importing numpy costs
+a cold start about 176 ms, the price of about 1 700 candidates in pure Python. So a container
+ranks in pure Python until the candidates it has ranked that way, this page included, would
+pass ``NUMPY_AFTER``; then it loads numpy and keeps it. No search pays for the import where
+pure Python finishes sooner (the first search of a new container included), and a busy
+container pays at most about twice what knowing its traffic in advance would have cost.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from typing import Any
 from khaya.ai.embeddings import DIMENSIONS
 
 _UNPACK = struct.Struct(f"<{DIMENSIONS}e").unpack
-NUMPY_FROM = 256
+NUMPY_AFTER = 1_700  # candidates: numpy's import time in pure-Python ranking time (bench/search.py)
+_ranked_pure = [0]  # candidates this container has ranked in pure Python
 
 
 @lru_cache(maxsize=1)
@@ -48,9 +52,16 @@ def scores(query: Sequence[float], blobs: Sequence[bytes]) -> list[float]:
     if not blobs:
         return []
     loaded = numpy_module.cache_info().currsize > 0
-    if (loaded or len(blobs) >= NUMPY_FROM) and numpy_module() is not None:
+    if (loaded or _ranked_pure[0] + len(blobs) > NUMPY_AFTER) and numpy_module() is not None:
         return scores_numpy(query, blobs)
+    _ranked_pure[0] += len(blobs)
     return scores_pure(query, blobs)
+
+
+def reset_ranking() -> None:
+    """Forget numpy and the pure-Python count, as a new container would (tests)."""
+    numpy_module.cache_clear()
+    _ranked_pure[0] = 0
 
 
 class TopK:

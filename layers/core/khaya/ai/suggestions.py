@@ -74,7 +74,7 @@ TOOL = bedrock.Tool(
 class _ModelAnswer(BaseModel):
     """The tool input as the model must give it: anything else is an invalid answer."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     min_price: int = Field(ge=0, le=10**9)
     max_price: int = Field(ge=0, le=10**9)

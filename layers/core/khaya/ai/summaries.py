@@ -66,7 +66,7 @@ TOOL = bedrock.Tool(
 
 
 class _ModelAnswer(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     summary: str = Field(min_length=1, max_length=MAX_SUMMARY)
 

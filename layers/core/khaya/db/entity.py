@@ -71,7 +71,7 @@ def to_db_value(value: Any) -> Any:
 class Entity(BaseModel):
     """Base of every stored domain model: ``keys()`` + ``to_item()`` / ``from_item()``."""
 
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    model_config = ConfigDict(extra="ignore", populate_by_name=True, defer_build=True)
 
     entity_type: ClassVar[str] = ""
 

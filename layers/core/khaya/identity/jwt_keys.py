@@ -58,13 +58,13 @@ def _public_keys(*, fresh: bool = False) -> dict[str, Any]:
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
     from khaya.config import settings
-    from khaya.secrets import forget_secret, get_secret
+    from khaya.secrets import get_secret
 
     name = settings().require("JWT_PUBLIC_KEYS_SECRET_NAME")
     if fresh:
-        forget_secret(name)
         _last_refresh[0] = time.monotonic()
-    raw = get_secret(name)
+    # Fresh: past every cache, the extension's included (a key published seconds ago).
+    raw = get_secret(name, fresh=fresh)
     found = _public.get(raw)
     if found is None:
         try:
