@@ -370,6 +370,7 @@ def _get_job(ctx: Context) -> dict[str, Any]:
     _seed_market(ctx)
     return ctx.http_event(
         "GET", f"/v1/jobs/{M_JOB}", route_path="/v1/jobs/{id}", authorizer={"userId": M_CLIENT, "role": "client"}
+    )
 
 
 # ---------------------------------------------------------------- payments

@@ -2,10 +2,9 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Path
-
 from khaya.http import Router, make_handler, require_role
 from khaya.market.jobs import Job
+from khaya.params import Path
 from khaya.payments import payouts
 
 router = Router()

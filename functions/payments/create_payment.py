@@ -8,11 +8,10 @@ handler. ``router`` (built only when asked for) is the route as the OpenAPI docu
 import json
 from typing import Annotated, Any
 
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from khaya.api import ApiModel
-from khaya.http import Router, json_response, make_handler, require_role
+from khaya.http import RequestValidationError, Router, json_response, make_handler, require_role
 from khaya.payments import checkout
 from khaya.payments.providers import Provider
 
@@ -62,7 +61,7 @@ handler = make_handler(_served, validation=False)
 def __getattr__(name: str) -> Any:
     if name != "router":
         raise AttributeError(name)
-    from aws_lambda_powertools.event_handler.openapi.params import Path
+    from khaya.params import Path
 
     documented = Router()
 

@@ -2,9 +2,8 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Path
-
 from khaya.http import Router, caller, make_handler
+from khaya.params import Path
 from khaya.payments import checkout
 
 router = Router()

@@ -2,9 +2,8 @@
 
 from typing import Annotated
 
-from aws_lambda_powertools.event_handler.openapi.params import Query
-
 from khaya.http import Router, caller, make_handler
+from khaya.params import Query
 from khaya.payments import ledger
 
 router = Router()

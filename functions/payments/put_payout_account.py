@@ -2,11 +2,11 @@
 
 from typing import Annotated, Literal
 
-from aws_lambda_powertools.event_handler.openapi.params import Body
 from pydantic import Field
 
 from khaya.api import ApiModel
 from khaya.http import Router, make_handler, require_role
+from khaya.params import Body
 from khaya.payments import accounts
 
 router = Router()
