@@ -150,6 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     from local.resources import payment_parameters
 
     simulator, simulator_url = serve()
+    # ... and the seeds' too (a checkout, a payout account, a transfer): they run the source handlers here.
+    urls = payment_parameters(simulator_url)
+    os.environ.update({"PAYSTACK_API_URL": urls["PaystackApiUrl"], "STRIPE_API_URL": urls["StripeApiUrl"]})
     outcomes: list[Outcome] = []
     calls: list[Call] = []
     # The functions read secrets as deployed, over HTTP from the extension (here its stand-in).
