@@ -373,6 +373,257 @@ def _get_job(ctx: Context) -> dict[str, Any]:
     )
 
 
+# ---------------------------------------------------------------- payments
+# A job assigned to a worker with a pending Paystack payment, a funded one, a payout account and
+# a few ledger entries. Providers are never reached: the checkout scenario repeats a pending
+# payment (the provider is only asked the first time), the webhook serves a signed delivery
+# (the first run applies it; repeats measure the duplicate path a provider's retries take).
+P_CLIENT = "01BENCHPAYCLIENT0000000000"
+P_WORKER = "01BENCHPAYWORKER0000000000"
+P_JOB = "01BENCHPAYJ0B0000000000000"  # assigned, payment pending
+P_FUNDED = "01BENCHPAYJ0BFUNDED0000000"  # funded, to complete
+P_STRIPE_JOB = "01BENCHPAYJ0BSTR1PE0000000"  # assigned, Stripe payment pending
+
+
+def _pay_job(job_id: str, status: str) -> dict[str, Any]:
+    now = "2026-11-21T00:00:00.000Z"
+    return {
+        "pk": f"JOB#{job_id}",
+        "sk": "META",
+        "type": "job",
+        "id": job_id,
+        "clientId": P_CLIENT,
+        "title": "Bench paid job",
+        "description": "d",
+        "category": "plumbing",
+        "city": "cape-town",
+        "cityName": "Cape Town",
+        "status": status,
+        "version": 3,
+        "createdAt": now,
+        "updatedAt": now,
+        "acceptedBidId": f"{job_id}.{P_WORKER}",
+        "acceptedAmount": {"amount": 75000, "currency": "ZAR"},
+        "workerId": P_WORKER,
+        "gsi1pk": f"USER#{P_CLIENT}",
+        "gsi1sk": f"JOB#{now}#{job_id}",
+    }
+
+
+def _pay_payment(job_id: str, provider: str, status: str) -> dict[str, Any]:
+    ref = f"kh-{job_id}-01"
+    item = {
+        "pk": f"JOB#{job_id}",
+        "sk": "PAYMENT#01",
+        "type": "payment",
+        "reference": ref,
+        "attempt": 1,
+        "provider": provider,
+        "jobId": job_id,
+        "bidId": f"{job_id}.{P_WORKER}",
+        "clientId": P_CLIENT,
+        "workerId": P_WORKER,
+        "amount": {"amount": 75000, "currency": "ZAR"},
+        "status": status,
+        "providerRef": "0peioxfhpn" if provider == "paystack" else "cs_test_bench",
+        "authorizationUrl": f"https://checkout.example/{ref}",
+        "version": 1,
+        "createdAt": "2026-11-21T00:00:00.000Z",
+        "updatedAt": "2026-11-21T00:00:00.000Z",
+    }
+    if status == "pending":
+        item.update({"gsi2pk": "PAYPENDING", "gsi2sk": f"2026-11-21T00:15:00.000Z#{ref}"})
+    return item
+
+
+def _seed_payments(ctx: Context) -> None:
+    # Seeded for every function, as the market's data: the bench empties the table between them.
+    ctx.put(_pay_job(P_JOB, "assigned"))
+    ctx.put(_pay_payment(P_JOB, "paystack", "pending"))
+    ctx.put(_pay_job(P_STRIPE_JOB, "assigned"))
+    ctx.put(_pay_payment(P_STRIPE_JOB, "stripe", "pending"))
+    ctx.put(_pay_job(P_FUNDED, "funded"))
+    ctx.put({**_pay_payment(P_FUNDED, "paystack", "succeeded"), "providerPaymentId": "4099260516"})
+    ctx.put(
+        {
+            "pk": f"USER#{P_WORKER}",
+            "sk": "PAYOUTACCT",
+            "type": "payoutAccount",
+            "provider": "paystack",
+            "accountName": "BENCH WORKER",
+            "bankCode": "632005",
+            "bankName": "Absa Bank",
+            "bankType": "basa",
+            "accountNumber": "******4567",
+            "currency": "ZAR",
+            "recipientCode": "RCP_bench",
+            "updatedAt": "2026-11-21T00:00:00.000Z",
+        }
+    )
+    ctx.put(
+        {
+            "pk": "BANKS#ZAR",
+            "sk": "BANKS",
+            "type": "bankList",
+            "items": [{"code": "632005", "name": "Absa Bank", "type": "basa"}],
+            "fetchedAt": 4102444800,  # fresh for the bench's lifetime
+        }
+    )
+    for i in range(25):
+        entry = f"01BENCHTXN{i:016d}"
+        ctx.put(
+            {
+                "pk": f"JOB#01BENCHPAYJ0BDONE{i:08d}",
+                "sk": f"TXN#{entry}",
+                "gsi1pk": f"USER#{P_WORKER}",
+                "gsi1sk": f"TXN#{entry}",
+                "type": "ledgerEntry",
+                "id": entry,
+                "jobId": f"01BENCHPAYJ0BDONE{i:08d}",
+                "kind": "payout",
+                "amount": {"amount": 71250, "currency": "ZAR"},
+                "postings": [{"account": "escrow", "amount": -71250}, {"account": "worker", "amount": 71250}],
+                "userId": P_WORKER,
+                "clientId": P_CLIENT,
+                "workerId": P_WORKER,
+                "reference": f"khaya-payout-01benchpayj0bdone{i:08d}-1",
+                "cause": "transfer:success",
+                "createdAt": f"2026-11-21T00:00:{i:02d}.000Z",
+            }
+        )
+
+
+def _paid_event(reference: str) -> dict[str, Any]:
+    return {
+        "id": 4099260516,
+        "domain": "test",
+        "status": "success",
+        "reference": reference,
+        "amount": 75000,
+        "currency": "ZAR",
+        "metadata": {"jobId": P_JOB, "bidId": f"{P_JOB}.{P_WORKER}", "reference": reference},
+    }
+
+
+@scenario("CreatePaymentFunction")
+def _create_payment(ctx: Context) -> dict[str, Any]:
+    # The job's payment is pending: the answer is that same payment (no provider call).
+    _seed_payments(ctx)
+    return ctx.http_event(
+        "POST",
+        f"/v1/jobs/{P_JOB}/payment",
+        route_path="/v1/jobs/{id}/payment",
+        body={"provider": "paystack"},
+        authorizer={"userId": P_CLIENT, "role": "client"},
+    )
+
+
+@scenario("GetPaymentFunction")
+def _get_payment(ctx: Context) -> dict[str, Any]:
+    _seed_payments(ctx)
+    return ctx.http_event(
+        "GET",
+        f"/v1/payments/kh-{P_JOB}-01",
+        route_path="/v1/payments/{reference}",
+        authorizer={"userId": P_WORKER, "role": "worker"},
+    )
+
+
+@scenario("PaystackWebhookFunction")
+def _paystack_webhook(ctx: Context) -> dict[str, Any]:
+    import hashlib
+    import hmac
+    import json
+
+    _seed_payments(ctx)
+    body = json.dumps({"event": "charge.success", "data": _paid_event(f"kh-{P_JOB}-01")}, separators=(",", ":"))
+    sig = hmac.new(b"sk_test_khaya_local", body.encode(), hashlib.sha512).hexdigest()
+    headers = {"content-type": "application/json", "x-paystack-signature": sig}
+    return ctx.http_event("POST", "/v1/webhooks/paystack", headers=headers, body=body)
+
+
+@scenario("StripeWebhookFunction")
+def _stripe_webhook(ctx: Context) -> dict[str, Any]:
+    # Signed for a few minutes ahead: a bench longer than ~10 minutes measures the 401 path.
+    import hashlib
+    import hmac
+    import json
+    import time
+
+    _seed_payments(ctx)
+    ref = f"kh-{P_STRIPE_JOB}-01"
+    session = {
+        "id": "cs_test_bench",
+        "object": "checkout.session",
+        "amount_total": 75000,
+        "currency": "zar",
+        "client_reference_id": ref,
+        "metadata": {"jobId": P_STRIPE_JOB, "bidId": f"{P_STRIPE_JOB}.{P_WORKER}", "reference": ref},
+        "payment_intent": "pi_bench",
+        "payment_status": "paid",
+        "status": "complete",
+        "livemode": False,
+    }
+    event = {
+        "id": "evt_bench",
+        "object": "event",
+        "type": "checkout.session.completed",
+        "livemode": False,
+        "data": {"object": session},
+    }
+    body = json.dumps(event, separators=(",", ":"))
+    t = int(time.time()) + 280
+    sig = hmac.new(b"whsec_khaya_local", f"{t}.{body}".encode(), hashlib.sha256).hexdigest()
+    headers = {"content-type": "application/json", "stripe-signature": f"t={t},v1={sig}"}
+    return ctx.http_event("POST", "/v1/webhooks/stripe", headers=headers, body=body)
+
+
+@scenario("CompleteJobFunction")
+def _complete_job(ctx: Context) -> dict[str, Any]:
+    # The first run completes the funded job (fee, counter, payout, index moves in one
+    # transaction); repeats measure the 409 a second completion gets.
+    _seed_payments(ctx)
+    return ctx.http_event(
+        "POST",
+        f"/v1/jobs/{P_FUNDED}/complete",
+        route_path="/v1/jobs/{id}/complete",
+        authorizer={"userId": P_CLIENT, "role": "client"},
+    )
+
+
+@scenario("GetPayoutAccountFunction")
+def _get_payout_account(ctx: Context) -> dict[str, Any]:
+    _seed_payments(ctx)
+    return ctx.http_event("GET", "/v1/me/payout-account", authorizer={"userId": P_WORKER, "role": "worker"})
+
+
+@scenario("PutPayoutAccountFunction")
+def _put_payout_account(ctx: Context) -> dict[str, Any]:
+    # A bank code the (stored) bank list does not have: the 422 before any provider call.
+    _seed_payments(ctx)
+    return ctx.http_event(
+        "PUT",
+        "/v1/me/payout-account",
+        body={"provider": "paystack", "bankCode": "999999", "accountNumber": "4071234567"},
+        authorizer={"userId": P_WORKER, "role": "worker"},
+    )
+
+
+@scenario("ListBanksFunction")
+def _list_banks(ctx: Context) -> dict[str, Any]:
+    # Served from the table's copy: a cold container never waits for Paystack.
+    _seed_payments(ctx)
+    return ctx.http_event("GET", "/v1/banks", query="currency=ZAR", authorizer={"userId": P_WORKER, "role": "worker"})
+
+
+@scenario("ListMyTransactionsFunction")
+def _list_my_transactions(ctx: Context) -> dict[str, Any]:
+    _seed_payments(ctx)
+    return ctx.http_event(
+        "GET", "/v1/me/transactions", query="limit=20", authorizer={"userId": P_WORKER, "role": "worker"}
+    )
+
+
 # ---------------------------------------------------------------- ai
 # The bench runs the local stage's configuration (AI_BACKEND=local): these rows measure the
 # routes with the local methods answering, i.e. everything but Bedrock's own latency.

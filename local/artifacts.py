@@ -145,6 +145,14 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.update({**plumbing, **local_environment(), "STAGE": "local", "TABLE_NAME": table})
     for key in [k for k in os.environ if k.startswith("AWS_ENDPOINT_URL_") or k == "AWS_PROFILE"]:
         del os.environ[key]
+    # The payment functions' providers are the local payment simulator, as under `make run`.
+    from local.payment_simulator import serve
+    from local.resources import payment_parameters
+
+    simulator, simulator_url = serve()
+    # ... and the seeds' too (a checkout, a payout account, a transfer): they run the source handlers here.
+    urls = payment_parameters(simulator_url)
+    os.environ.update({"PAYSTACK_API_URL": urls["PaystackApiUrl"], "STRIPE_API_URL": urls["StripeApiUrl"]})
     outcomes: list[Outcome] = []
     calls: list[Call] = []
     # The functions read secrets as deployed, over HTTP from the extension (here its stand-in).
@@ -152,7 +160,8 @@ def main(argv: list[str] | None = None) -> int:
         endpoint, "af-south-1", functions={fn.logical_id for fn in fns}, on_calls=lambda c: calls.extend(map(tuple, c))
     )
     port = extension.start()
-    specs = worker_specs(Resolver(template, {"SecretsExtensionHttpPort": str(port)}), plumbing, record_calls=True)
+    parameters = {**payment_parameters(simulator_url), "SecretsExtensionHttpPort": str(port)}
+    specs = worker_specs(Resolver(template, parameters), plumbing, record_calls=True)
 
     logs = args.build_dir.parent / f"{args.build_dir.name}-logs"  # each function's output, for failures
     logs.mkdir(exist_ok=True)
@@ -198,6 +207,7 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         extension.stop()
         moto.stop()
+        simulator.shutdown()
 
     width = max(len(o.event) for o in outcomes) if outcomes else 10
     for o in outcomes:

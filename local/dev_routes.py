@@ -22,7 +22,10 @@ PREFIX = "/_dev/"
 
 # Modules whose import registers more dev routes (e.g. a fake provider's outbox). Add one
 # line here; the gateway imports them at start-up.
-EXTENSIONS: tuple[str, ...] = ("local.dev_outbox",)  # identity: GET /_dev/outbox
+EXTENSIONS: tuple[str, ...] = (
+    "local.dev_outbox",  # identity: GET /_dev/outbox
+    "local.payment_simulator",  # payments: /_dev/pay, /_dev/transfers, the providers' APIs
+)
 
 
 @dataclass
@@ -32,6 +35,8 @@ class DevContext:
     endpoint_url: str  # moto's server
     table_name: str
     routes: list[dict[str, Any]] = field(default_factory=list)  # served routes, for /_dev/routes
+    # Invoke a template function in its own container: invoke(logical_id, event) -> its result.
+    invoke: Callable[[str, dict[str, Any]], Any] | None = None
     pollers: list[Any] = field(default_factory=list)  # the stream and queue pollers (local.polling), once they run
 
 
@@ -59,7 +64,23 @@ def load_extensions() -> None:
 
 
 def find(method: str, path: str) -> DevHandler | None:
-    return _ROUTES.get((method.upper(), path))
+    """The handler for ``method path``; a registered path may hold ``{name}`` parts
+    (``/_dev/pay/{reference}``), which the handler reads with ``path_params``."""
+    exact = _ROUTES.get((method.upper(), path))
+    if exact is not None:
+        return exact
+    from local.events import match_path
+
+    for (m, template), fn in _ROUTES.items():
+        if m == method.upper() and "{" in template and match_path(template, path) is not None:
+            return fn
+    return None
+
+
+def path_params(template: str, event: dict[str, Any]) -> dict[str, str]:
+    from local.events import match_path
+
+    return match_path(template, str(event.get("rawPath") or "")) or {}
 
 
 def paths() -> set[str]:

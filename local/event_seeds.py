@@ -3,7 +3,8 @@
 The events under ``events/`` share one cast: a client (``CLIENT``) whose phone is
 ``+27821234567``, a worker (``WORKER``), the client's job (``JOB``) with the worker's bid
 (``<job>.<worker>``) and their conversation (same id), a notification (``NOTIFICATION``), a
-portfolio image (``PORTFOLIO_ITEM``), a sign-in code and a refresh token. A seed creates that
+portfolio image (``PORTFOLIO_ITEM``), a sign-in code and a refresh token; the job's payment
+(``kh-<job>-01``) and its payout. A seed creates that
 data through the API itself (the source handlers, run in this process against the same
 tables) and returns how to bind the event to it: the cast's ids become the real ones, a
 placeholder code, token or signature a live one. Nothing else in the event changes.
@@ -11,8 +12,8 @@ placeholder code, token or signature a live one. Nothing else in the event chang
 ``SEEDS`` maps an event file (relative to ``events/``) to its seed and what a success looks
 like: ``DOCUMENTED`` (the success status the OpenAPI document gives the route: 201 for a
 create, 204 for a logout...), an exact status, ``ALLOW`` for the authorizer, ``NO_FAILURES``
-for a stream batch. An event without an entry is served as committed and only has to answer
-below 500 (``tests/unit/test_events.py`` insists every event has one).
+for a stream batch, ``RECONCILED`` for a reconciliation run. An event without an entry is served
+as committed and only has to answer below 500 (``tests/unit/test_events.py`` insists every event has one).
 """
 
 from __future__ import annotations
@@ -36,6 +37,9 @@ PASSWORD = "a long enough password"
 
 ALLOW = "allow"  # the authorizer let the caller in
 NO_FAILURES = "no failures"  # a stream batch with no batchItemFailures
+RECONCILED = "reconciled"  # a reconciliation run that left nothing it looked at unresolved
+# What a reconciliation run counts when it could not settle an item (khaya.payments.reconcile).
+UNRESOLVED = frozenset({"provider_error", "provider_unavailable", "needs_operator", "other_environment"})
 DOCUMENTED = "documented"  # the route's success status in the OpenAPI document
 Event = dict[str, Any]
 Binding = Callable[[Event], Event]
@@ -78,6 +82,13 @@ class Api:
             raise RuntimeError(f"seeding {method} {path} answered {reply.status}: {reply.body}")
         return reply
 
+    def invoke(self, logical_id: str, event: Event) -> Any:
+        """One function invoked with a whole event (a provider's webhook), as Lambda would."""
+        from local.events import LambdaContext
+        from local.loader import function_by_id, load_handler
+
+        return load_handler(function_by_id(logical_id))(event, LambdaContext(logical_id))
+
     def last_code(self, phone: str) -> str:
         """The newest one-time code sent to ``phone`` (the local outbox)."""
         from khaya.messaging.outbox import list_messages
@@ -95,6 +106,7 @@ class World:
     api: Api = field(default_factory=Api)
     ids: dict[str, str] = field(default_factory=dict)  # cast id → real id
     tokens: dict[str, dict[str, Any]] = field(default_factory=dict)  # cast user → verify answer
+    payment: dict[str, Any] = field(default_factory=dict)  # the job's checkout, as the API answered it
     poller: Any = None  # the table's stream readers, once something needed them
     queues: Any = None  # ... and the consumers of the queues the stream router fills
 
@@ -146,6 +158,48 @@ class World:
         body = body_of("bids/create_bid.json")
         self.api.call("POST", f"/v1/jobs/{self.ids[JOB]}/bids", body=body, who=self.who(WORKER))
 
+    def assigned(self) -> None:
+        """The client accepted the worker's bid: the job waits for its payment."""
+        self.bid()
+        self.api.call("POST", f"/v1/bids/{self.ids[JOB]}.{self.ids[WORKER]}/accept", who=self.who(CLIENT))
+
+    def paid(self, provider: str = "paystack") -> None:
+        """The client started paying for the assigned job (the process's providers: the tests'
+        fakes, or the local payment simulator): its payment waits for the provider's word."""
+        self.assigned()
+        url = f"/v1/jobs/{self.ids[JOB]}/payment"
+        self.payment = self.api.call("POST", url, body={"provider": provider}, who=self.who(CLIENT)).body
+
+    def funded(self) -> None:
+        """Paystack confirmed the payment: the committed ``charge.success`` webhook, bound to the
+        real payment and signed with the stage's secret, applied (payment succeeded, job funded,
+        the charge in the ledger)."""
+        from local.cfn import ROOT
+
+        self.paid("paystack")
+        event = json.loads((ROOT / "events" / "webhooks" / "paystack_webhook.json").read_text(encoding="utf-8"))
+        answer = self.api.invoke("PaystackWebhookFunction", signed("paystack")(self.bind_ids(event)))
+        if json.loads(answer["body"]).get("outcome") != "applied":
+            raise RuntimeError(f"seeding: the payment was not applied: {answer['statusCode']} {answer['body']}")
+
+    def payout_account(self) -> None:
+        """The worker's Paystack bank account, checked with the provider and saved."""
+        body = body_of("payments/put_payout_account.json")
+        self.api.call("PUT", "/v1/me/payout-account", body=body, who=self.who(WORKER))
+
+    def completed(self) -> None:
+        """The funded job confirmed done, with the worker's payout account saved: its payout is ``ready``."""
+        self.funded()
+        self.payout_account()
+        self.api.call("POST", f"/v1/jobs/{self.ids[JOB]}/complete", who=self.who(CLIENT))
+
+    def paid_out(self) -> None:
+        """... and the transfer sent by the stream's payout consumer: the worker's ledger holds the payout."""
+        self.completed()
+        self.stream()
+        if not self.api.call("GET", "/v1/me/transactions", who=self.who(WORKER)).body["items"]:
+            raise RuntimeError("seeding: the payout made no ledger entry")
+
     def conversation(self) -> None:
         self.bid()
         self.api.call("POST", "/v1/conversations", body={"jobId": self.ids[JOB]}, who=self.who(WORKER))
@@ -188,6 +242,25 @@ def set_body(**fields: Any) -> Binding:
         body = json.loads(event["body"])
         body.update(fields)
         return {**event, "body": json.dumps(body)}
+
+    return bind
+
+
+def signed(provider: str) -> Binding:
+    """The event's body (already bound) signed as the provider signs its webhooks, with the
+    secret the stage holds (``x-paystack-signature``; ``stripe-signature`` stamped now)."""
+
+    def bind(event: Event) -> Event:
+        from khaya.payments import providers, signatures
+
+        body = str(event["body"]).encode("utf-8")
+        secret = providers.secret(provider)
+        if provider == "paystack":
+            header = {"x-paystack-signature": signatures.paystack_signature(body, str(secret["secretKey"]))}
+        else:
+            header = {"stripe-signature": signatures.stripe_header(body, str(secret["webhookSecrets"][0]))}
+        headers = {**event.get("headers", {}), **header, "content-length": str(len(body))}
+        return {**event, "headers": headers, "isBase64Encoded": False}
 
     return bind
 
@@ -283,6 +356,16 @@ def _worker(world: World) -> list[Binding]:
     return [world.bind_ids]
 
 
+def _webhook(provider: str) -> Seed:
+    """A payment pending with ``provider``; its committed webhook bound to it and signed."""
+
+    def seed(world: World) -> list[Binding]:
+        world.paid(provider)
+        return [world.bind_ids, signed(provider)]
+
+    return seed
+
+
 def _twilio_callback(world: World) -> list[Binding]:
     """A WhatsApp code whose delivery Twilio reports as failed, signed as Twilio signs it when
     the stage has a callback URL (the local stage may have none: then the answer is 401)."""
@@ -355,6 +438,7 @@ SEEDS: dict[str, Entry] = {
     "conversations/send_message.json": Entry(_with(World.conversation), DOCUMENTED),
     "conversations/summarise_conversation.json": Entry(_with(World.conversation), DOCUMENTED),
     "jobs/cancel_job.json": Entry(_with(World.job), DOCUMENTED),
+    "jobs/complete_job.json": Entry(_with(World.funded), DOCUMENTED),
     "jobs/create_job.json": Entry(_client, DOCUMENTED),
     "jobs/get_job.json": Entry(_with(World.job), DOCUMENTED),
     "jobs/list_jobs.json": Entry(_with(World.job), DOCUMENTED),
@@ -369,12 +453,23 @@ SEEDS: dict[str, Entry] = {
     "notifications/on_table_change.json": Entry(_with(World.bid), NO_FAILURES),
     "notifications/read_all_notifications.json": Entry(_with(World.notification), DOCUMENTED),
     "notifications/read_notification.json": Entry(_with(World.notification), DOCUMENTED),
+    # payments: the providers are the local payment simulator (``local.payment_simulator.serve``)
+    "payments/create_payment.json": Entry(_with(World.assigned), DOCUMENTED),
+    "payments/get_payment.json": Entry(_with(World.paid), DOCUMENTED),
+    "payments/get_payout_account.json": Entry(_with(lambda w: (w.user(WORKER), w.payout_account())), DOCUMENTED),
+    "payments/list_banks.json": Entry(_worker, DOCUMENTED),
+    "payments/list_my_transactions.json": Entry(_with(World.paid_out), DOCUMENTED),
+    "payments/put_payout_account.json": Entry(_worker, DOCUMENTED),
+    "payments/reconcile_payments.json": Entry(_with(World.paid), RECONCILED),  # a payment not due yet
+    "payments/start_payouts.json": Entry(_with(World.completed), NO_FAILURES),  # the record of its ready payout
     "platform/get_docs.json": Entry(_nothing, DOCUMENTED),
     "platform/get_health.json": Entry(_nothing, DOCUMENTED),
     "platform/get_openapi.json": Entry(_nothing, DOCUMENTED),
     "platform/route_not_found.json": Entry(_nothing, 405),
     "platform/route_not_found_unknown_path.json": Entry(_nothing, 404),
     "streams/route_table_changes.json": Entry(_nothing, NO_FAILURES),  # queued for Notify and AiEnrich
+    "webhooks/paystack_webhook.json": Entry(_webhook("paystack"), DOCUMENTED),
+    "webhooks/stripe_webhook.json": Entry(_webhook("stripe"), DOCUMENTED),
     "webhooks/twilio_status.json": Entry(_twilio_callback, lambda: DOCUMENTED if callback_url() else 401),
     "workers/create_portfolio_item.json": Entry(_worker, DOCUMENTED),
     "workers/delete_portfolio_item.json": Entry(_with(World.portfolio), DOCUMENTED),
@@ -396,6 +491,10 @@ def outcome(result: Any) -> tuple[str, bool]:
         return (NO_FAILURES if not result["batchItemFailures"] else f"{len(result['batchItemFailures'])} failed"), bool(
             result["batchItemFailures"]
         )
+    if isinstance(result, dict) and all(isinstance(v, int) and ":" in str(k) for k, v in result.items()):
+        # a reconciliation run's counts, ``{"payment:still_pending": 1, ...}``
+        stuck = sum(n for k, n in result.items() if str(k).partition(":")[2] in UNRESOLVED)
+        return (RECONCILED if not stuck else f"{stuck} unresolved"), False
     return type(result).__name__, False
 
 

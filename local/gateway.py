@@ -248,7 +248,10 @@ class Gateway:
         self.pools = WorkerPools(self.fns, spec_for, on_calls, zygote)
         self.authorizer_id = authorizer_function(self.template)
         self.cors = cors_config(self.template)
-        self.dev = dev_routes.DevContext(endpoint_url, TABLE_NAME, self.routes.listing())
+        self.dev = dev_routes.DevContext(endpoint_url, TABLE_NAME, self.routes.listing(), invoke=self._invoke)
+
+    def _invoke(self, logical_id: str, event: dict[str, Any]) -> Any:
+        return self.pools[logical_id].invoke(event)
 
     def handle(self, method: str, raw_target: str, headers: list[tuple[str, str]], body: bytes, ip: str) -> Reply:
         rid = uuid.uuid4().hex[:20]
@@ -440,6 +443,12 @@ def make_handler_class(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class Server(ThreadingHTTPServer):
+    # socketserver's default backlog is 5: a burst of concurrent clients (a provider's webhook
+    # storm, a load test) would see connections reset instead of queued, as API Gateway never does.
+    request_queue_size = 128
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -531,7 +540,7 @@ def main(argv: list[str] | None = None) -> int:
 
     dev_routes.load_extensions()
     try:
-        httpd = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler_class(gateway))
+        httpd = Server(("127.0.0.1", args.port), make_handler_class(gateway))
     except OSError as exc:
         print(f"cannot listen on 127.0.0.1:{args.port} ({exc.strerror}); try PORT=<another> make run", file=sys.stderr)
         poller.stop()

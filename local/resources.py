@@ -41,6 +41,24 @@ def _jwt_public_keys() -> str:
     return json.dumps({"keys": {kid: public_pem}})
 
 
+# The local stage's provider secrets are fixed, published values (API.md), so anyone can sign
+# a test webhook by hand; every other stage reads real ones from Secrets Manager.
+LOCAL_PAYSTACK_SECRET_KEY = "sk_test_khaya_local"
+LOCAL_STRIPE_WEBHOOK_SECRET = "whsec_khaya_local"
+
+
+def _local_paystack() -> str:
+    import json
+
+    return json.dumps({"secretKey": LOCAL_PAYSTACK_SECRET_KEY})
+
+
+def _local_stripe() -> str:
+    import json
+
+    return json.dumps({"secretKey": "sk_test_khaya_local_stripe", "webhookSecrets": [LOCAL_STRIPE_WEBHOOK_SECRET]})
+
+
 # Published in API.md (Local stage): anyone can sign a local Twilio status callback by hand.
 LOCAL_TWILIO_AUTH_TOKEN = "khaya_local_twilio_token"
 
@@ -60,6 +78,9 @@ SECRETS: dict[str, tuple[str, Callable[[], str]]] = {
     "JWT_PRIVATE_KEY_SECRET_NAME": ("khaya/local/jwt-private-key", _jwt_private_key),
     "JWT_PUBLIC_KEYS_SECRET_NAME": ("khaya/local/jwt-public-keys", _jwt_public_keys),
     "TWILIO_SECRET_NAME": ("khaya/local/twilio", _fake_twilio),
+    # payments: the local payment simulator signs with these
+    "PAYSTACK_SECRET_NAME": ("khaya/local/paystack", _local_paystack),
+    "STRIPE_SECRET_NAME": ("khaya/local/stripe", _local_stripe),
 }
 
 # Non-secret settings only the local stage has (never set by a STAGE check in code). Every
@@ -77,12 +98,24 @@ LOCAL_SETTINGS: dict[str, str] = {
 
 def local_parameters(port: int, extension_port: int | None = None) -> dict[str, str]:
     """Template parameters the local stage sets, as ``sam deploy --parameter-overrides`` would:
-    the public URL Twilio status callbacks are signed against is the local gateway's, and the
-    secrets extension's port is its local stand-in's (``local/secrets_extension.py``)."""
-    params = {"TwilioStatusCallbackUrl": f"http://127.0.0.1:{port}/v1/webhooks/twilio/status"}
+    the public URL Twilio status callbacks are signed against is the local gateway's, the
+    payment providers are its simulator, and the secrets extension's port is its local
+    stand-in's (``local/secrets_extension.py``)."""
+    api_url = f"http://127.0.0.1:{port}"
+    params = {"TwilioStatusCallbackUrl": f"{api_url}/v1/webhooks/twilio/status", **payment_parameters(api_url)}
     if extension_port is not None:
         params["SecretsExtensionHttpPort"] = str(extension_port)
     return params
+
+
+def payment_parameters(api_url: str) -> dict[str, str]:
+    """The payment providers are the simulator served at ``api_url`` (``local.payment_simulator``)."""
+    return {
+        "PaystackApiUrl": f"{api_url}/_dev/paystack",
+        "StripeApiUrl": f"{api_url}/_dev/stripe",
+        "CheckoutReturnUrl": f"{api_url}/_dev/pay/done",
+        "PayoutRetryBaseSeconds": "2",
+    }
 
 
 def local_settings() -> dict[str, str]:

@@ -19,6 +19,7 @@ from tests.support.iam_check import (  # noqa: F401  (the suite-wide IAM check's
     pytest_testnodedown,
 )
 from tests.support.no_scan import no_scan  # noqa: F401  (autouse: any DynamoDB Scan fails the test)
+from tests.support.payments import fake_providers  # noqa: F401  (autouse: payment providers are fakes)
 
 
 @pytest.fixture(autouse=True)

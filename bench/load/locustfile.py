@@ -8,8 +8,10 @@ a ranking of up to ``SEARCH_MAX_CANDIDATES`` open jobs, the heaviest read of the
 
 * ``ClientUser`` (weight 1): browse jobs 4, read a job 3, post a job 2 (at the free plan's
   3 open jobs it first accepts a bid or cancels its oldest), accept a bid 2 (then opens the
-  conversation with that worker), message 3, list conversations 1.
-* ``WorkerUser`` (weight 2): sets its profile on start; browse jobs 4, read a job 3, bid 3
+  conversation with that worker), message 3, list conversations 1, pay 2 (an assigned job:
+  Paystack checkout, then the local payment simulator's checkout page says "success" and
+  delivers the signed webhook), complete 1 (a funded job: the stream pays the worker out).
+* ``WorkerUser`` (weight 2): sets its profile and payout account on start; browse jobs 4, read a job 3, bid 3
   (in the job's currency; at 5 live bids it first withdraws its oldest), message 2 (opens
   the conversation on a job it bid on), list its bids 1.
 
@@ -45,6 +47,10 @@ EXPECTED: dict[str, frozenset[int]] = {
     "POST /v1/jobs/{id}/cancel": frozenset({200, 409}),
     "POST /v1/conversations": frozenset({200, 201}),
     "POST /v1/conversations/{id}/messages": frozenset({201}),
+    # payments: a job cancelled or paid by a race (409); the simulator's checkout page answers 200
+    "POST /v1/jobs/{id}/payment": frozenset({200, 201, 409}),
+    "POST /_dev/pay/{reference}": frozenset({200}),
+    "POST /v1/jobs/{id}/complete": frozenset({200, 409}),
 }
 SEARCHES = (
     "water heater leak",
@@ -165,6 +171,8 @@ class ClientUser(Member):
     def on_start(self) -> None:
         super().on_start()
         self.open_jobs: list[str] = []
+        self.assigned: list[str] = []  # accepted, to pay
+        self.funding: list[str] = []  # paid at the simulator, to complete once funded
 
     @task(2)
     def post_job(self) -> None:
@@ -188,6 +196,7 @@ class ClientUser(Member):
             if resp.status_code in (200, 409):
                 self.open_jobs.remove(job_id)  # assigned, to this bid or (409) by a race it lost
             if resp.status_code == 200:
+                self.assigned.append(job_id)
                 self.open_conversation(job_id, bid["workerId"])
                 return True
         return False
@@ -200,6 +209,29 @@ class ClientUser(Member):
     def list_conversations(self) -> None:
         self.api("GET", "/v1/conversations", "/v1/conversations")
 
+    @task(2)
+    def pay(self) -> None:
+        if not self.assigned:
+            return
+        job_id = self.assigned.pop(0)
+        body = {"provider": "paystack"}
+        resp = self.api("POST", f"/v1/jobs/{job_id}/payment", "/v1/jobs/{id}/payment", body)
+        if resp.status_code in (200, 201):
+            reference = resp.json()["reference"]
+            paid = f"/_dev/pay/{reference}"
+            self._call("POST", paid, json={"outcome": "success"}, name="/_dev/pay/{reference}")
+            self.funding.append(job_id)
+
+    @task(1)
+    def complete(self) -> None:
+        if not self.funding:
+            return
+        job_id = self.funding[0]
+        job = self.api("GET", f"/v1/jobs/{job_id}", "/v1/jobs/{id}")
+        if job.status_code == 200 and job.json()["status"] == "funded":
+            self.funding.pop(0)
+            self.api("POST", f"/v1/jobs/{job_id}/complete", "/v1/jobs/{id}/complete")
+
 
 class WorkerUser(Member):
     weight = 2
@@ -210,6 +242,8 @@ class WorkerUser(Member):
         self.live_bids: list[str] = []  # my pending bids, oldest first
         self.bid_jobs: set[str] = set()
         self.api("PUT", "/v1/me/worker-profile", "/v1/me/worker-profile", WORKER_PROFILE)
+        account = {"provider": "paystack", "bankCode": "632005", "accountNumber": f"40{self.rng.randrange(10**8):08d}"}
+        self.api("PUT", "/v1/me/payout-account", "/v1/me/payout-account", account)
 
     @task(3)
     def place_bid(self) -> None:

@@ -1,7 +1,7 @@
 """DELETE /v1/me — end what the caller owned in the marketplace, erase its personal data, end every session."""
 
 from khaya.http import Router, caller, make_handler, no_content
-from khaya.market.erasure import erase_account
+from khaya.payments.accounts import erase_account
 
 router = Router()
 

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ERROR_CONTENT",
     "Caller",
+    "RequestValidationError",
     "Response",
     "Router",
     "caller",

@@ -1,4 +1,4 @@
-"""Route parameter markers for function modules: Powertools' own ``Path`` and ``Query``.
+"""Route parameter markers for function modules: Powertools' own ``Path``, ``Query`` and ``Body``.
 
 Imported from here, not from Powertools, so that a function module loads Powertools only
 after the ``khaya`` package has put ``khaya.lean_imports`` in place (an import of Powertools
@@ -6,6 +6,6 @@ that ran first would load every resolver). ruff refuses a Powertools import unde
 ``functions/``.
 """
 
-from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 
-__all__ = ["Path", "Query"]
+__all__ = ["Body", "Path", "Query"]

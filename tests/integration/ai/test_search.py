@@ -104,6 +104,20 @@ def test_bad_queries_are_a_400(market, query):
     assert res.json["error"]["code"] == "validation_error"
 
 
+def test_the_document_refuses_a_blank_query_as_the_api_does():
+    # A query of only blanks (a tab, spaces) is a 400: the document must not call it valid
+    import json
+    import re
+    from pathlib import Path
+
+    import khaya
+
+    doc = json.loads((Path(khaya.__file__).parent / "openapi.json").read_text(encoding="utf-8"))
+    q = next(p for p in doc["paths"][PATH]["get"]["parameters"] if p["name"] == "q")
+    pattern = q["schema"]["pattern"]
+    assert not re.search(pattern, "\t") and not re.search(pattern, "   ") and re.search(pattern, " tap ")
+
+
 def test_search_needs_a_signed_in_caller_and_has_its_own_daily_quota(market, monkeypatch):
     from khaya.config import reset_settings
 

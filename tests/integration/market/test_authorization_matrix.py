@@ -29,6 +29,7 @@ OPEN_TO_ALL = {
 MATRIX: dict[tuple[str, str], tuple[Any, list[tuple[dict[str, str], set[int]]]]] = {
     ("PATCH", "/v1/jobs/{id}"): ({"title": "Hijacked job"}, [(CLIENT2, {403, 404}), (WORKER, {403})]),
     ("POST", "/v1/jobs/{id}/cancel"): (None, [(CLIENT2, {403, 404}), (WORKER, {403})]),
+    ("POST", "/v1/jobs/{id}/complete"): (None, [(CLIENT2, {403, 404}), (WORKER, {403})]),
     ("POST", "/v1/jobs/{id}/bids"): (
         {"amount": {"amount": 1, "currency": "ZAR"}, "message": "x", "etaDays": 1},
         [(CLIENT2, {403}), (CLIENT, {403})],

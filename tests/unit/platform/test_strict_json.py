@@ -119,7 +119,7 @@ def _public_body_routes() -> list[tuple[str, str]]:
         (r.method, r.path)
         for fn in functions()
         for r in fn.routes
-        if r.public and r.method in ("POST", "PUT", "PATCH", "DELETE") and "twilio" not in r.path
+        if r.public and r.method in ("POST", "PUT", "PATCH", "DELETE") and "/v1/webhooks/" not in r.path
     )
 
 

@@ -138,9 +138,10 @@ def _nothing_live(user_id: str) -> db.TxAction:
     )
 
 
-def erase_account(user_id: str) -> None:
+def erase_account(user_id: str, *, also: list[db.TxAction] | None = None) -> None:
     """``DELETE /v1/me``: see the module doc. 404 for an account already erased, 409
-    ``money_held`` while a job holds money."""
+    ``money_held`` while a job holds money. ``also``: what a domain above erases with the
+    account, in the same last transaction (the payments domain's payout account)."""
     from khaya.identity import me
 
     me.get_profile(user_id)  # 404 once erased
@@ -151,7 +152,7 @@ def erase_account(user_id: str) -> None:
         _end_live(user_id, own, pending, won)
         _delete_worker_things(user_id)
         try:
-            me.erase_account(user_id, also=[_nothing_live(user_id)])
+            me.erase_account(user_id, also=[_nothing_live(user_id), *(also or [])])
         except _StillLive:
             continue
         metric("AccountChange", change="erased_with_marketplace")

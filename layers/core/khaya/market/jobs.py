@@ -74,6 +74,9 @@ class Job(JobSummary):
     accepted_amount: Money | None = None
     worker_id: str | None = None
     ai_suggestion: JobSuggestion | None = None
+    # Written by the payments domain: where the job's payout and refund are.
+    payout_status: Literal["waiting_account", "pending", "in_flight", "paid", "failed", "parked"] | None = None
+    refund_status: Literal["pending", "failed", "refunded"] | None = None
 
 
 JobPage = Page[JobSummary]
@@ -402,13 +405,14 @@ def update_job(client_id: str, job_id: str, changes: dict[str, Any]) -> Job:
 
 class RefundRequired(Conflict):
     code = "refund_required"
-    default_message = "This job is funded: cancelling it goes through a refund, which is not available yet."
+    default_message = "This job is funded: cancelling it goes through a refund."
 
 
 def cancel_job(client_id: str, job_id: str) -> Job:
     """``open``/``assigned`` → ``cancelled`` (owner only). An open job frees its slot in the
-    client's plan and closes its pending bids; a funded job needs a refund, which this
-    route does not start: a 409 ``refund_required``."""
+    client's plan and closes its pending bids. A funded job is cancelled through a refund,
+    which the payments domain owns: this raises ``RefundRequired`` (the cancel route hands the
+    job to ``khaya.payments.refunds.cancel_funded_job``; the market never imports payments)."""
     result: dict[str, dict[str, Any]] = {}
 
     def build() -> list[db.TxAction]:

@@ -56,6 +56,12 @@ CONSUMERS: tuple[Consumer, ...] = (
             {"eventName": CHANGED, "dynamodb": {"Keys": {"pk": {"S": [{"prefix": "JOB#"}]}, "sk": {"S": ["META"]}}}},
         ),
     ),
+    # StartPayoutsFunction: the transfer of each payout that becomes ready; the worker told of it.
+    Consumer(
+        name="start-payouts",
+        queue_url_setting="START_PAYOUTS_QUEUE_URL",
+        patterns=({"eventName": CHANGED, "dynamodb": {"Keys": {"sk": {"S": ["PAYOUT"]}}}},),
+    ),
 )
 
 
