@@ -138,6 +138,10 @@ def stage(module: Module, settings: Settings, *, fresh: bool) -> Path:
         f"do_not_mutate_patterns = {_toml(list(settings.do_not_mutate))}",
         f"type_check_command = {_toml([*type_check, '--cache-dir', '../../.mypy_cache', module.source])}",
         "use_git_change_detection = false",
+        # mutmut stops a mutant's tests after (their clean time + the constant) x the multiplier in
+        # wall time (twice that in CPU time); tests/support/mutation.py stops one hung test sooner.
+        f"timeout_multiplier = {_toml(TIMEOUT_MULTIPLIER)}",
+        f"timeout_constant = {_toml(TIMEOUT_CONSTANT)}",
         "",
         "[tool.mypy]",  # the layer's own settings (mutmut runs mypy in the copy)
         *(f"{key} = {_toml(value)}" for key, value in mypy.items() if key not in ("mypy_path", "packages")),
@@ -150,6 +154,12 @@ def stage(module: Module, settings: Settings, *, fresh: bool) -> Path:
     (where / "pyproject.toml").write_text("\n".join(lines), encoding="utf-8")
     return where
 
+
+# mutmut's defaults (15 and 1 s) let one hung mutant cost minutes, yet cut short a mutant whose
+# tests take half a second on a quiet machine when the machine is busy: a session's start-up
+# (collection, fixtures) is in the wall time too, hence the larger constant.
+TIMEOUT_MULTIPLIER = 4.0
+TIMEOUT_CONSTANT = 10.0
 
 MEMORY_LIMIT = 6 * 2**30  # per process: a mutant that allocates without end fails its test, not the machine
 
