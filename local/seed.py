@@ -607,7 +607,7 @@ def seed(n_jobs: int, *, seed_value: int = 7, threads: int = THREADS, out: Any =
             lambda p: _run_plan(p, pool, demo_by_country, tally, seed_value, pay_base, accepted), plans
         ):
             pass
-        for what, n in seed_payments.settle(accepted).items():
+        for what, n in seed_payments.settle(accepted, executor).items():
             tally.add(what, n)
     seconds = time.perf_counter() - started
     counts = dict(tally.counts)

@@ -35,6 +35,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import Executor
 from contextlib import contextmanager, redirect_stdout
 from typing import Any
 from urllib.parse import urlsplit
@@ -171,32 +172,38 @@ def pay(base: str, what: str, client_id: str, job_id: str) -> None:
     payouts.start_payout(job_id)  # StartPayoutsFunction's work; the transfer settles by webhook
 
 
-def settle(job_ids: list[str], timeout: float = SETTLE_SECONDS) -> Counter[str]:
+def settle(job_ids: list[str], executor: Executor, timeout: float = SETTLE_SECONDS) -> Counter[str]:
     """Wait until no refund or transfer of these jobs is still on its way (the simulator's
     webhooks come a second after the call); then what the jobs, payments and payouts are."""
     from khaya.market import jobs
-    from khaya.payments import checkout, payouts
 
     deadline = time.monotonic() + timeout
     moving = list(job_ids)
     while moving and time.monotonic() < deadline:
         time.sleep(0.25)
-        found = [jobs.load(j) for j in moving]
         moving = [
             str(j["id"])
-            for j in found
+            for j in executor.map(jobs.load, moving)
             if j.get("refundStatus") == "pending" or j.get("payoutStatus") in ("pending", "in_flight")
         ]
     counts: Counter[str] = Counter()
-    for job_id in job_ids:
-        counts[f"jobs {jobs.load(job_id)['status']}"] += 1
-        payment = checkout.current_payment(job_id)
-        if payment is not None:
-            counts[f"payments {payment['status']}"] += 1
-        payout = payouts.load_payout(job_id)
-        if payout is not None:
-            counts[f"payouts {PAYOUT_WORDS.get(str(payout['status']), payout['status'])}"] += 1
+    for states in executor.map(_states, job_ids):
+        counts.update(states)
     return counts
+
+
+def _states(job_id: str) -> list[str]:
+    from khaya.market import jobs
+    from khaya.payments import checkout, payouts
+
+    states = [f"jobs {jobs.load(job_id)['status']}"]
+    payment = checkout.current_payment(job_id)
+    if payment is not None:
+        states.append(f"payments {payment['status']}")
+    payout = payouts.load_payout(job_id)
+    if payout is not None:
+        states.append(f"payouts {PAYOUT_WORDS.get(str(payout['status']), payout['status'])}")
+    return states
 
 
 PAYOUT_WORDS = {
