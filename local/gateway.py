@@ -510,6 +510,8 @@ def main(argv: list[str] | None = None) -> int:
 
         # The seed calls the services in this process, with the settings of every function.
         merged = {k: v for env in function_environment(fns, resolver).values() for k, v in env.items()}
+        # ... but reads secrets with the SDK: the extension's stand-in answers function processes only.
+        merged.pop("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", None)
         apply_environment({**merged, **own})
         reset_settings()
         seed(args.seed_jobs)

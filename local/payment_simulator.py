@@ -792,10 +792,12 @@ def reconcile_now(event: dict[str, Any], ctx: DevContext) -> dict[str, Any]:
 # ---------------------------------------------------------------- standalone
 
 
-def serve() -> tuple[Any, str]:
-    """The simulator's provider APIs alone on a free loopback port, for a process with no local
-    gateway (``local.artifacts``): ``(server, base URL)``; ``server.shutdown()`` stops it.
-    Webhooks it would deliver go to that same base, where nothing answers them."""
+def serve(port: int = 0, webhooks: Any = None) -> tuple[Any, str]:
+    """The simulator's provider APIs alone on a loopback port (a free one by default), for a
+    process with no local gateway (``local.artifacts``, the demo data set): ``(server, base
+    URL)``; ``server.shutdown()`` stops it. Webhooks it delivers go to that same base, where
+    ``webhooks(provider, event)`` answers them when given (the webhook functions' own code, in
+    this process), else nothing does."""
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
     from urllib.parse import parse_qs, urlsplit
 
@@ -817,7 +819,10 @@ def serve() -> tuple[Any, str]:
                 "isBase64Encoded": False,
             }
             route = dev_routes.find(self.command, target.path)
-            result = route(event, context) if route else _reply(404, {"message": "not simulated"})
+            if webhooks is not None and target.path.startswith("/v1/webhooks/"):
+                result = webhooks(target.path.rsplit("/", 1)[-1], event)
+            else:
+                result = route(event, context) if route else _reply(404, {"message": "not simulated"})
             if not isinstance(result, dict) or "statusCode" not in result:
                 result = _reply(200, result)
             raw = str(result.get("body") or "").encode("utf-8")
@@ -833,6 +838,6 @@ def serve() -> tuple[Any, str]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, f"http://127.0.0.1:{server.server_address[1]}"

@@ -3,11 +3,15 @@
 ``SEED_JOBS=N make run`` (``python -m local.gateway --seed-jobs N``) calls ``seed(N)`` after
 the table exists and before the gateway serves: clients and workers (active accounts, workers
 with public profiles) in the cities of the four countries, ``N`` jobs across every category,
-most open, some assigned (a bid accepted) and some cancelled, bids in the job's currency,
-and conversations with messages between clients and their bidders. Every item is written by
-the same service call a request would make (``accounts.create_user``, ``jobs.create_job``,
-``bids.create_bid``, ``bids.accept_bid``…), so plan limits, counters, list index items and
-transactions are exactly what the API itself produces. A fixed random seed gives the same mix
+most open, some cancelled and some with a bid accepted, bids in the job's currency, and
+conversations with messages between clients and their bidders. The accepted jobs go on in
+turn through every state of their money (``local.seed_payments``): unpaid, a payment pending,
+failed or flagged, funded, refunded, completed and paid out, a payout held after a failed
+transfer, a payout waiting for the worker's payout account (most workers have one). Every
+item is written by the same service call a request would make (``accounts.create_user``,
+``jobs.create_job``, ``bids.create_bid``, ``bids.accept_bid``, ``checkout.start_payment``…),
+with the local payment simulator as the providers, so plan limits, counters, list index items,
+ledger entries and transactions are exactly what the API itself produces. A fixed random seed gives the same mix
 for the same ``N`` (which worker bids where depends a little on thread timing); ids and times
 are new on each run. The stream consumers start after the seed, so notifications are made only
 for what happens once the stage serves.
@@ -28,10 +32,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from local import seed_payments
+
 DEMO_PASSWORD = "khaya-local-demo"
 THREADS = 8
 LIVE_BIDS = 5  # the free plan's live-bid limit: seeded workers stay within it
 OPEN_JOBS = 3  # the free plan's open-job limit
+ACCOUNTLESS = 5  # one worker in this many has no payout account
+DEMO_FATES = {"ZA": "funded"}  # the demo client's accepted job, won by the demo worker (local.seed_payments)
 
 
 @dataclass(frozen=True)
@@ -290,6 +298,7 @@ class Person:
     country: Country
     city: str
     categories: tuple[str, ...] = ()
+    has_account: bool = False  # a payout account (workers)
 
 
 @dataclass
@@ -312,16 +321,28 @@ class WorkerPool:
         self.live: Counter[str] = Counter()
         self.lock = threading.Lock()
 
-    def take(self, rng: random.Random, country: str, category: str, n: int, prefer: str | None) -> list[Person]:
-        """Up to ``n`` distinct workers of ``country`` with a free bid slot, of the category when possible."""
+    def take(
+        self,
+        rng: random.Random,
+        country: str,
+        category: str,
+        n: int,
+        prefer: str | None,
+        account: bool | None = None,
+    ) -> list[Person]:
+        """Up to ``n`` distinct workers of ``country`` with a free bid slot, of the category when
+        possible; one of them with (``account=True``) or without a payout account when asked."""
         pool = self.by_country.get(country, [])
         with self.lock:
             free = [w for w in pool if self.live[w.user_id] < LIVE_BIDS]
             picked = [w for w in free if w.user_id == prefer][:1]
+            if account is not None and not any(w.has_account == account for w in picked):
+                suits = [w for w in free if w.has_account == account and w not in picked]
+                picked += rng.sample(suits, min(1, len(suits)))
             skilled = [w for w in free if category in w.categories and w not in picked]
             rest = [w for w in free if w not in picked and w not in skilled]
             candidates = rng.sample(skilled, min(len(skilled), n)) + rng.sample(rest, min(len(rest), n))
-            picked += candidates[: n - len(picked)]
+            picked += candidates[: max(0, n - len(picked))]
             for w in picked:
                 self.live[w.user_id] += 1
             return picked
@@ -354,8 +375,11 @@ def _create_person(rng: random.Random, country: Country, role: str, phone: str, 
     return Person(str(user["userId"]), phone, name, role, country, rng.choice(country.cities))
 
 
-def _worker(rng: random.Random, country: Country, phone: str, password: str | None = None) -> Person:
+def _worker(
+    rng: random.Random, country: Country, phone: str, password: str | None = None, account: bool = True
+) -> Person:
     from khaya.market import workers
+    from local.seed_payments import payout_account
 
     person = _create_person(rng, country, "worker", phone, password)
     categories = tuple(rng.sample(sorted(WORK), rng.randint(1, 3)))
@@ -372,29 +396,36 @@ def _worker(rng: random.Random, country: Country, phone: str, password: str | No
         },
     )
     person.categories = categories
+    if account:
+        payout_account(person.user_id, phone, country.currency)
+        person.has_account = True
     return person
 
 
 @dataclass
 class Plan:
-    """What one client does: its jobs, each ending open, assigned or cancelled."""
+    """What one client does: its jobs, each ending open, assigned (then paid or not) or cancelled."""
 
     client_index: int
     country: Country
     jobs: list[str]  # final status of each job, in posting order
     demo: tuple[str, int] | None = None  # (role, number) of a demo login
+    fates: list[str] = field(default_factory=list)  # per job: what happens once a bid is accepted
 
 
-def _plans(rng: random.Random, n_jobs: int) -> list[Plan]:
+def _plans(rng: random.Random, n_jobs: int, staffed: dict[str, set[bool]]) -> list[Plan]:
+    """``staffed``: per country with workers, whether they have payout accounts (``has_account``
+    values). A job elsewhere finds no bidder, so it takes no fate."""
     plans: list[Plan] = []
     demo_clients = [(c, n) for c, role, n in DEMO_ACCOUNTS if role == "client"]
+    turns = seed_payments.Fates()
     left = n_jobs
     while left > 0:
         k = min(left, rng.choice((1, 1, 2, 2, 3, 3, 4, 5)))  # many clients post once, regulars post more
         statuses = []
         for _ in range(k):
             r = rng.random()
-            status = "open" if r < 0.8 else "assigned" if r < 0.92 else "cancelled"
+            status = "open" if r < 0.72 else "assigned" if r < 0.9 else "cancelled"
             if status == "open" and statuses.count("open") >= OPEN_JOBS:
                 status = "assigned" if r < 0.45 else "cancelled"
             statuses.append(status)
@@ -409,7 +440,17 @@ def _plans(rng: random.Random, n_jobs: int) -> list[Plan]:
             statuses = ["assigned", "open", "open"][-k:]
         else:
             country = _country(rng)
-        plans.append(Plan(len(plans), country, statuses, demo))
+        fates = []
+        for status in statuses:
+            if status != "assigned":
+                fates.append("")
+            elif demo and country.code in DEMO_FATES:  # the ZA demo client's job: funded, to complete
+                fates.append(DEMO_FATES[country.code])
+            elif country.code not in staffed:
+                fates.append("assigned")
+            else:
+                fates.append(turns.next(staffed[country.code]))
+        plans.append(Plan(len(plans), country, statuses, demo, fates))
         left -= k
     return plans
 
@@ -427,7 +468,24 @@ def _converse(rng: random.Random, tally: Tally, client: Person, worker: Person, 
         tally.add("messages")
 
 
-def _run_plan(plan: Plan, pool: WorkerPool, demo_workers: dict[str, str], tally: Tally, seed_value: int) -> None:
+def _winner(rng: random.Random, placed: list[tuple[Person, str]], what: str, prefer: str | None) -> tuple[Person, str]:
+    """The bid to accept: the preferred worker's, else one whose payout account suits the fate."""
+    mine = [p for p in placed if p[0].user_id == prefer]
+    if mine:
+        return mine[0]
+    account = seed_payments.needs_account(what)
+    return rng.choice([p for p in placed if account is None or p[0].has_account == account] or placed)
+
+
+def _run_plan(
+    plan: Plan,
+    pool: WorkerPool,
+    demo_workers: dict[str, str],
+    tally: Tally,
+    seed_value: int,
+    pay_base: str,
+    accepted: list[str],
+) -> None:
     from khaya.errors import AppError
     from khaya.market import bids, jobs
 
@@ -437,7 +495,7 @@ def _run_plan(plan: Plan, pool: WorkerPool, demo_workers: dict[str, str], tally:
     client = _create_person(rng, country, "client", phone, DEMO_PASSWORD if plan.demo else None)
     tally.add("clients")
     demo_bid_placed = False
-    for final in plan.jobs:
+    for final, what in zip(plan.jobs, plan.fates, strict=True):
         category = rng.choice(sorted(WORK))
         titles = WORK[category][0]
         data: dict[str, Any] = {
@@ -453,17 +511,21 @@ def _run_plan(plan: Plan, pool: WorkerPool, demo_workers: dict[str, str], tally:
         except AppError as exc:
             tally.add(f"skipped job ({exc.code})")
             continue
-        tally.add(f"jobs {final}")
+        if final != "assigned":  # an accepted job is counted by what it became (seed_payments.settle)
+            tally.add(f"jobs {final}")
         # Most open jobs are waiting for their first bid; an assigned one had a few.
         wanted = {
             "open": rng.choice((0, 0, 0, 0, 0, 0, 0, 1, 1, 2)),
             "assigned": rng.choice((1, 1, 2)),
             "cancelled": rng.choice((0, 0, 0, 1)),
         }
-        # A demo client's first open job gets a bid, and a conversation, from the demo worker.
-        prefer = demo_workers.get(country.code) if plan.demo and final == "open" and not demo_bid_placed else None
-        demo_bid_placed = demo_bid_placed or prefer is not None
-        bidders = pool.take(rng, country.code, category, wanted[final] + (1 if prefer else 0), prefer)
+        # A demo client's first open job gets a bid, and a conversation, from the demo worker,
+        # who also won its assigned job.
+        wants_demo = plan.demo is not None and (final == "assigned" or (final == "open" and not demo_bid_placed))
+        prefer = demo_workers.get(country.code) if wants_demo else None
+        demo_bid_placed = demo_bid_placed or (prefer is not None and final == "open")
+        account = seed_payments.needs_account(what)
+        bidders = pool.take(rng, country.code, category, wanted[final] + (1 if prefer else 0), prefer, account)
         placed: list[tuple[Person, str]] = []
         for worker in bidders:
             budget = data.get("budget") or _money(rng, country)
@@ -485,14 +547,18 @@ def _run_plan(plan: Plan, pool: WorkerPool, demo_workers: dict[str, str], tally:
             tally.add("bids")
         try:
             if final == "assigned" and placed:
-                worker, bid_id = rng.choice(placed)
+                worker, bid_id = _winner(rng, placed, what, prefer)
                 bids.accept_bid(client.user_id, bid_id)
+                accepted.append(job.id)
                 pool.release([w for w, _ in placed])
                 if rng.random() < 0.2:
                     _converse(rng, tally, client, worker, job.id)
+                seed_payments.pay(pay_base, what, client.user_id, job.id)
             elif final == "cancelled" or (final == "assigned" and not placed):
                 jobs.cancel_job(client.user_id, job.id)
                 pool.release([w for w, _ in placed])
+                if final == "assigned":
+                    tally.add("jobs cancelled")  # nobody bid
             elif placed and (prefer or rng.random() < 0.05):
                 talker = next((w for w, _ in placed if w.user_id == prefer), rng.choice(placed)[0])
                 _converse(rng, tally, client, talker, job.id)
@@ -521,21 +587,28 @@ def seed(n_jobs: int, *, seed_value: int = 7, threads: int = THREADS, out: Any =
     for i in range(n_workers):
         country = _country(rng)
         per_country[country.code] += 1
-        worker_specs.append(
-            (random.Random(seed_value * 7919 + i), country, country.phone("worker", per_country[country.code]))
-        )
+        phone = country.phone("worker", per_country[country.code])
+        # One worker in ACCOUNTLESS has no payout account yet: its payouts wait for one.
+        worker_specs.append((random.Random(seed_value * 7919 + i), country, phone, None, i % ACCOUNTLESS != 0))
     demo_workers = [(c, n) for c, role, n in DEMO_ACCOUNTS if role == "worker"]
-    with ThreadPoolExecutor(threads, thread_name_prefix="seed") as executor:
+    accepted: list[str] = []
+    with seed_payments.simulator() as pay_base, ThreadPoolExecutor(threads, thread_name_prefix="seed") as executor:
         workers = list(executor.map(lambda spec: _worker(*spec), worker_specs))
         for code, number in demo_workers:
             country = next(c for c in COUNTRIES if c.code == code)
             workers.append(_worker(random.Random(number), country, country.phone("demo", number), DEMO_PASSWORD))
         tally.add("workers", len(workers))
+        tally.add("payout accounts", sum(w.has_account for w in workers))
         pool = WorkerPool(workers)
         demo_by_country = {w.country.code: w.user_id for w in workers[-len(demo_workers) :]} if demo_workers else {}
-        plans = _plans(rng, n_jobs)
-        for _ in executor.map(lambda p: _run_plan(p, pool, demo_by_country, tally, seed_value), plans):
+        staffed = {code: {w.has_account for w in ws} for code, ws in pool.by_country.items()}
+        plans = _plans(rng, n_jobs, staffed)
+        for _ in executor.map(
+            lambda p: _run_plan(p, pool, demo_by_country, tally, seed_value, pay_base, accepted), plans
+        ):
             pass
+        for what, n in seed_payments.settle(accepted, executor).items():
+            tally.add(what, n)
     seconds = time.perf_counter() - started
     counts = dict(tally.counts)
     jobs_written = sum(v for k, v in counts.items() if k.startswith("jobs "))

@@ -10,10 +10,16 @@ a ranking of up to ``SEARCH_MAX_CANDIDATES`` open jobs, the heaviest read of the
   3 open jobs it first accepts a bid or cancels its oldest), accept a bid 2 (then opens the
   conversation with that worker), message 3, list conversations 1, pay 2 (an assigned job:
   Paystack checkout, then the local payment simulator's checkout page says "success" and
-  delivers the signed webhook), complete 1 (a funded job: the stream pays the worker out).
+  delivers the signed webhook), complete 1 (a funded job: the stream pays the worker out),
+  follow a payout 1 (a completed job, read until it is ``paid_out``), transactions 1.
 * ``WorkerUser`` (weight 2): sets its profile and payout account on start; browse jobs 4, read a job 3, bid 3
-  (in the job's currency; at 5 live bids it first withdraws its oldest), message 2 (opens
-  the conversation on a job it bid on), list its bids 1.
+  (mostly on jobs the run's clients posted, in the job's currency; at 5 live bids it first
+  withdraws its oldest), message 2 (opens the conversation on a job it bid on), list its bids 1,
+  transactions 1.
+
+When the run stops, every job a client paid for is read back with both parties' transactions
+and judged (``bench.load.audit``): charged once, and a paid-out job's escrow empty. The
+problems go to ``LOAD_AUDIT_FILE``; ``make load`` fails on any.
 
 Answers a busy marketplace gives by design count as successes and are tallied apart: a
 409 when two people raced for the same job or bid, a 422 at a plan limit (``EXPECTED``).
@@ -36,6 +42,7 @@ from typing import Any
 from locust import HttpUser, between, events, task
 
 from bench.load.api import WORKER_PROFILE, bid_body, job_body, sign_up
+from bench.load.audit import judge
 
 # route name → statuses that are a normal answer; any other is a failure (default: 200 only).
 EXPECTED: dict[str, frozenset[int]] = {
@@ -67,6 +74,10 @@ CITIES = ("Johannesburg", "Cape Town", "Durban", "Pretoria", "Soweto", "Sandton"
 # route name → status class ("2xx", "4xx", "5xx", "conn") → count, written at the end for the table.
 STATUSES: dict[str, Counter[str]] = defaultdict(Counter)
 _lock = threading.Lock()
+PEOPLE: dict[str, Member] = {}  # user id → the signed-in person, for the audit at the end
+PAID: list[tuple[str, str]] = []  # (client id, job id) of every checkout a client paid at the simulator
+POSTED: list[dict[str, Any]] = []  # the newest jobs the run's clients posted: workers bid on them first
+AUDIT_WAIT_S = 30.0  # how long the audit waits for payouts still on their way
 
 
 @events.request.add_listener
@@ -98,6 +109,9 @@ class Member(HttpUser):
         self.conversations: list[str] = []
         tokens = sign_up(self._call, self.role, f"Load {self.role.title()}")
         self.access, self.refresh = tokens["accessToken"], tokens["refreshToken"]
+        self.user_id = str(tokens["user"].get("id") or tokens["user"]["userId"])
+        with _lock:
+            PEOPLE[self.user_id] = self
 
     def _call(self, method: str, path: str, *, json: Any = None, name: str | None = None) -> Any:
         label = name or path
@@ -151,6 +165,10 @@ class Member(HttpUser):
         if self.seen:
             self.api("GET", f"/v1/jobs/{self.rng.choice(self.seen)['id']}", "/v1/jobs/{id}")
 
+    @task(1)
+    def transactions(self) -> None:
+        self.api("GET", "/v1/me/transactions", "/v1/me/transactions")
+
     def message(self) -> None:
         if self.conversations:
             conv = self.rng.choice(self.conversations)
@@ -173,6 +191,7 @@ class ClientUser(Member):
         self.open_jobs: list[str] = []
         self.assigned: list[str] = []  # accepted, to pay
         self.funding: list[str] = []  # paid at the simulator, to complete once funded
+        self.paying_out: list[str] = []  # completed, to follow until paid out
 
     @task(2)
     def post_job(self) -> None:
@@ -182,6 +201,8 @@ class ClientUser(Member):
         resp = self.api("POST", "/v1/jobs", "/v1/jobs", job_body(self.rng))
         if resp.status_code == 201:
             self.open_jobs.append(resp.json()["id"])
+            with _lock:
+                POSTED[:] = [*POSTED[-49:], resp.json()]
 
     @task(2)
     def accept_bid(self) -> bool:
@@ -219,8 +240,11 @@ class ClientUser(Member):
         if resp.status_code in (200, 201):
             reference = resp.json()["reference"]
             paid = f"/_dev/pay/{reference}"
-            self._call("POST", paid, json={"outcome": "success"}, name="/_dev/pay/{reference}")
+            got = self._call("POST", paid, json={"outcome": "success"}, name="/_dev/pay/{reference}")
             self.funding.append(job_id)
+            if got.status_code == 200:
+                with _lock:
+                    PAID.append((self.user_id, job_id))
 
     @task(1)
     def complete(self) -> None:
@@ -230,7 +254,17 @@ class ClientUser(Member):
         job = self.api("GET", f"/v1/jobs/{job_id}", "/v1/jobs/{id}")
         if job.status_code == 200 and job.json()["status"] == "funded":
             self.funding.pop(0)
-            self.api("POST", f"/v1/jobs/{job_id}/complete", "/v1/jobs/{id}/complete")
+            done = self.api("POST", f"/v1/jobs/{job_id}/complete", "/v1/jobs/{id}/complete")
+            if done.status_code == 200:
+                self.paying_out.append(job_id)
+
+    @task(1)
+    def follow_payout(self) -> None:
+        if self.paying_out:
+            job_id = self.paying_out[0]
+            job = self.api("GET", f"/v1/jobs/{job_id}", "/v1/jobs/{id}")
+            if job.status_code == 200 and job.json()["status"] == "paid_out":
+                self.paying_out.pop(0)
 
 
 class WorkerUser(Member):
@@ -247,7 +281,9 @@ class WorkerUser(Member):
 
     @task(3)
     def place_bid(self) -> None:
-        fresh = [j for j in self.seen if j["id"] not in self.bid_jobs and j.get("status") == "open"]
+        # Mostly on a job a client of this run posted (so jobs get accepted, paid and paid out), else on one seen.
+        seen = list(POSTED) if POSTED and self.rng.random() < 0.6 else self.seen
+        fresh = [j for j in seen if j["id"] not in self.bid_jobs and j.get("status") == "open"]
         if not fresh:
             return
         if len(self.live_bids) >= 5:
@@ -274,3 +310,61 @@ class WorkerUser(Member):
         if resp.status_code == 200:
             pending = {b["id"] for b in resp.json()["items"] if b["status"] == "pending"}
             self.live_bids = [b for b in self.live_bids if b in pending]
+
+
+# ---------------------------------------------------------------- the audit when the run stops
+
+
+def _get(base: str, person: Member, path: str) -> Any:
+    import requests
+
+    got = requests.get(base + path, headers={"Authorization": f"Bearer {person.access}"}, timeout=30)
+    got.raise_for_status()
+    return got.json()
+
+
+def _entries(base: str, person: Member, job_id: str) -> list[dict[str, Any]]:
+    found, cursor = [], None
+    while True:
+        page = _get(base, person, "/v1/me/transactions?limit=100" + (f"&cursor={cursor}" if cursor else ""))
+        found += [e for e in page["items"] if e.get("jobId") == job_id]
+        cursor = page.get("nextCursor")
+        if not cursor:
+            return found
+
+
+def audit(base: str, paid: list[tuple[str, str]], people: dict[str, Member]) -> dict[str, Any]:
+    """Each paid job judged (``bench.load.audit``), once its payout is no longer on its way."""
+    import time
+
+    deadline = time.monotonic() + AUDIT_WAIT_S
+    problems: list[str] = []
+    states: Counter[str] = Counter()
+    for client_id, job_id in paid:
+        client = people[client_id]
+        while True:
+            job = _get(base, client, f"/v1/jobs/{job_id}")
+            on_its_way = job["status"] == "completed" and job.get("payoutStatus") in ("pending", "in_flight")
+            if not on_its_way or time.monotonic() > deadline:
+                break
+            time.sleep(0.5)
+        states[job["status"]] += 1
+        worker = people.get(str(job.get("workerId")))
+        if worker is None:  # a seeded worker: the run holds no session of theirs
+            states["worker not in the run"] += 1
+            continue
+        problems += judge(job, _entries(base, client, job_id), _entries(base, worker, job_id))
+    return {"jobs": len(paid), "states": dict(states), "problems": problems}
+
+
+@events.test_stop.add_listener
+def _audit(environment: Any, **_: Any) -> None:
+    path = os.environ.get("LOAD_AUDIT_FILE")
+    if not path or not PAID:
+        return
+    try:
+        result = audit(str(environment.host), list(PAID), dict(PEOPLE))
+    except Exception as exc:  # an audit that cannot run is a failed audit, never a silent pass
+        result = {"jobs": len(PAID), "states": {}, "problems": [f"the audit could not run: {exc!r}"]}
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(result, fh, indent=1, sort_keys=True)

@@ -7,9 +7,10 @@ Starts the local stage (``python -m local.gateway --seed-jobs N``, DynamoDB Loca
 is) unless ``--host`` names one already running, runs the mix of ``bench/load/locustfile.py``
 for the given time and number of users, then prints, per route: requests, throughput,
 p50/p95/p99 (ms), the answers by class (2xx, 4xx, 5xx, broken connections) and the
-failures (answers the mix does not expect). Locust's CSV files and HTML report go to
-``bench/load/results/``, with the gateway's log. Exits 1 if any request got a 5xx, a broken
-connection or an unexpected answer.
+failures (answers the mix does not expect), then the audit of the jobs paid during the run
+(``bench.load.audit``: each charged once, a paid-out job's escrow empty). Locust's CSV files and
+HTML report go to ``bench/load/results/``, with the gateway's log. Exits 1 if any request got a
+5xx, a broken connection or an unexpected answer, or the audit found a problem.
 """
 
 from __future__ import annotations
@@ -85,6 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     prefix = args.out / "load"
     status_file = args.out / "statuses.json"
+    audit_file = args.out / "audit.json"
+    audit_file.unlink(missing_ok=True)
     gateway_log = args.out / "gateway.log"
     stage = nullcontext(args.host) if args.host else running_stage(gateway_log, seed_jobs=args.seed_jobs)
     with stage as url:
@@ -103,19 +106,35 @@ def main(argv: list[str] | None = None) -> int:
             "--html", str(args.out / "report.html"),
             "--loglevel", "WARNING",
         ]  # fmt: skip
-        env = {**os.environ, "LOAD_STATUS_FILE": str(status_file)}
+        env = {**os.environ, "LOAD_STATUS_FILE": str(status_file), "LOAD_AUDIT_FILE": str(audit_file)}
         print(f"locust: {args.users} users for {args.duration} against {url}", flush=True)
         subprocess.run(cmd, env=env, check=False)
     statuses = json.loads(status_file.read_text()) if status_file.exists() else {}
     rows = read_table(prefix, statuses)
     print()
     print(markdown(rows))
+    problems = print_audit(audit_file)
     print(f"\nLocust CSV and HTML report: {args.out}/")
     total = rows[-1] if rows else {"5xx": 0, "conn": 0, "failures": 1}
     bad = total["5xx"] + total["conn"] + total["failures"]
     if bad:
         print(f"FAILED: {total['5xx']} 5xx, {total['conn']} broken connections, {total['failures']} unexpected answers")
-    return 1 if bad else 0
+    if problems:
+        print(f"FAILED: the ledger audit found {problems} problems")
+    return 1 if bad or problems else 0
+
+
+def print_audit(path: Path) -> int:
+    """The audit's lines (none when no job was paid); how many problems it found."""
+    if not path.exists():
+        return 0
+    result = json.loads(path.read_text())
+    states = ", ".join(f"{n} {s}" for s, n in sorted(result["states"].items()))
+    print(f"\nledger audit: {result['jobs']} jobs paid during the run ({states}): ", end="")
+    print("each charged once, every paid-out job's escrow empty" if not result["problems"] else "PROBLEMS")
+    for line in result["problems"][:20]:
+        print(f"  {line}")
+    return len(result["problems"])
 
 
 if __name__ == "__main__":

@@ -39,8 +39,8 @@ def running_stage(log_path: Path, *, seed_jobs: int = 0, dynamodb: str = "auto",
             try:
                 if requests.get(f"{url}/v1/health", timeout=2).status_code == 200:
                     break
-            except requests.ConnectionError:
-                pass
+            except (requests.ConnectionError, requests.Timeout):
+                pass  # not listening yet, or still loading its demo data (the payment simulator answers meanwhile)
             time.sleep(0.2)
         yield url
     finally:

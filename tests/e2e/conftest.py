@@ -54,12 +54,19 @@ class RunningGateway:
 
 @contextmanager
 def start_gateway(
-    log_dir: Path, template: Path | None = None, *, dynamodb: str = "local", path: str | None = None
+    log_dir: Path,
+    template: Path | None = None,
+    *,
+    dynamodb: str = "local",
+    path: str | None = None,
+    seed_jobs: int = 0,
 ) -> Iterator[RunningGateway]:
     """``dynamodb="local"``: AWS's own engine, never a silent fallback (the e2e suite is what
-    proves it serves); ``path`` replaces ``PATH`` (a machine without Java)."""
+    proves it serves); ``path`` replaces ``PATH`` (a machine without Java); ``seed_jobs``: the
+    demo data set, as ``SEED_JOBS=N make run`` loads it (a second per job is allowed for it)."""
     port = free_port()
     cmd = [sys.executable, "-m", "local.gateway", "--port", str(port), "--dynamodb", dynamodb]
+    cmd += ["--seed-jobs", str(seed_jobs)] if seed_jobs else []
     if template is not None:
         cmd += ["--template", str(template)]
     env = {**os.environ, "PYTHONPATH": f"{ROOT / 'layers' / 'core'}{os.pathsep}{ROOT}", "PYTHONUNBUFFERED": "1"}
@@ -79,8 +86,8 @@ def start_gateway(
         while True:
             if proc.poll() is not None:
                 raise RuntimeError(f"the gateway exited with {proc.returncode}:\n{gw.log()}")
-            if time.monotonic() - started > READY_TIMEOUT_S:
-                raise RuntimeError(f"the gateway was not healthy within {READY_TIMEOUT_S}s:\n{gw.log()}")
+            if time.monotonic() - started > READY_TIMEOUT_S + seed_jobs:
+                raise RuntimeError(f"the gateway was not healthy within {READY_TIMEOUT_S + seed_jobs}s:\n{gw.log()}")
             try:
                 if requests.get(f"{url}/v1/health", timeout=2).status_code == 200:
                     break
