@@ -397,7 +397,7 @@ def _worker(
     )
     person.categories = categories
     if account:
-        payout_account(person.user_id, phone, country.currency)
+        payout_account(person.user_id, country.currency)
         person.has_account = True
     return person
 

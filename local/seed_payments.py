@@ -33,12 +33,15 @@ from __future__ import annotations
 import logging
 import os
 import time
+import zlib
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import Executor
 from contextlib import contextmanager, redirect_stdout
 from typing import Any
 from urllib.parse import urlsplit
+
+from local import payment_simulator
 
 FATES = (
     "funded",
@@ -56,8 +59,8 @@ FATES = (
 )
 # Fates whose worker is paid out (or will be, once the demo completes a funded job).
 NEEDS_ACCOUNT = frozenset({"funded", "paid_out", "payout_failed"})
-# One bank (or mobile-money provider) per currency that the simulator resolves.
-BANK_CODES = {"ZAR": "632005", "NGN": "044", "GHS": "040100", "KES": "MPESA"}
+# One bank (or mobile-money provider) per currency that the simulator resolves: its first.
+BANK_CODES = {currency: banks[0]["code"] for currency, banks in payment_simulator.BANKS.items()}
 SETTLE_SECONDS = 60.0
 
 
@@ -96,13 +99,12 @@ def simulator() -> Iterator[str]:
     """The local payment simulator where the adapters look for it; its base URL. The services'
     log lines and metrics are kept off the console meanwhile (errors still show)."""
     from khaya.config import settings
-    from local.payment_simulator import serve
 
     target = urlsplit(str(settings().get("PAYSTACK_API_URL") or ""))
     if target.hostname not in ("127.0.0.1", "localhost") or not target.port:
         raise RuntimeError("seeding payments: PAYSTACK_API_URL must be the local payment simulator's")
     try:
-        server, base = serve(target.port, webhooks=_webhook)
+        server, base = payment_simulator.serve(target.port, webhooks=_webhook)
     except OSError as exc:
         raise RuntimeError(f"seeding payments: cannot listen on port {target.port} ({exc.strerror})") from None
     from khaya.observability import logger
@@ -134,15 +136,14 @@ def _post(base: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
     return answer
 
 
-def payout_account(worker_id: str, phone: str, currency: str) -> None:
-    """A Paystack payout account in the worker's currency (its number made from its phone)."""
+def payout_account(worker_id: str, currency: str) -> None:
+    """A Paystack payout account in the worker's currency (its number made from its id, never its phone)."""
     from khaya.payments import accounts
 
-    digits = "".join(c for c in phone if c.isdigit())
     account = {
         "provider": "paystack",
         "bank_code": BANK_CODES[currency],
-        "account_number": "4" + digits[-9:],
+        "account_number": f"4{zlib.crc32(worker_id.encode()) % 10**9:09d}",
         "currency": currency,
     }
     accounts.put_payout_account(worker_id, account)

@@ -7,8 +7,10 @@ worker's ``GET /v1/me/transactions``, and judged by ``judge``:
 * the client was charged once, the accepted amount (a payment processed once, however many
   webhooks arrived);
 * a job paid out holds nothing in escrow: payout + fee = charge, one payout, no reversal
-  left standing; a job funded or completed and not paid out yet has no payout;
-* no entry of the job is refunded without the job being cancelled.
+  left standing; a completed job whose transfer the provider has accepted (``payoutStatus:
+  in_flight``) is the same, one payout on its way; a job funded or completed otherwise has no
+  payout standing;
+* a cancelled job gave all its charge back; no entry is refunded without the job being cancelled.
 """
 
 from __future__ import annotations
@@ -36,10 +38,15 @@ def judge(job: dict[str, Any], client_entries: list[dict[str, Any]], worker_entr
         problems.append(f"{jid}: an entry in another currency than {accepted.get('currency')}")
     held = total.get("charge", 0) - total.get("fee", 0) - total.get("payout", 0) + total.get("reversal", 0)
     held -= total.get("refund", 0)
-    if status == "paid_out" and (held != 0 or kinds["payout"] - kinds["reversal"] != 1):
-        problems.append(f"{jid}: paid out with {held} still in escrow, {kinds['payout']} payouts")
-    if status in ("funded", "completed") and kinds["payout"] - kinds["reversal"] != 0:
+    standing = kinds["payout"] - kinds["reversal"]
+    on_its_way = status == "completed" and job.get("payoutStatus") == "in_flight"
+    if (status == "paid_out" or on_its_way) and (held != 0 or standing != 1):
+        what = "paid out" if status == "paid_out" else "completed, its transfer on its way,"
+        problems.append(f"{jid}: {what} with {held} still in escrow, {kinds['payout']} payouts")
+    elif status in ("funded", "completed") and not on_its_way and standing != 0:
         problems.append(f"{jid}: {status} with a payout standing")
+    if status == "cancelled" and held != 0:
+        problems.append(f"{jid}: cancelled with {held} still in escrow")
     if kinds["refund"] and status != "cancelled":
         problems.append(f"{jid}: refunded, yet {status}")
     return problems

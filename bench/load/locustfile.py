@@ -109,7 +109,7 @@ class Member(HttpUser):
         self.conversations: list[str] = []
         tokens = sign_up(self._call, self.role, f"Load {self.role.title()}")
         self.access, self.refresh = tokens["accessToken"], tokens["refreshToken"]
-        self.user_id = str(tokens["user"].get("id") or tokens["user"]["userId"])
+        self.user_id = str(tokens["user"]["userId"])
         with _lock:
             PEOPLE[self.user_id] = self
 
@@ -318,8 +318,14 @@ class WorkerUser(Member):
 def _get(base: str, person: Member, path: str) -> Any:
     import requests
 
-    got = requests.get(base + path, headers={"Authorization": f"Bearer {person.access}"}, timeout=30)
-    got.raise_for_status()
+    for attempt in range(2):
+        got = requests.get(base + path, headers={"Authorization": f"Bearer {person.access}"}, timeout=30)
+        if got.status_code == 401 and attempt == 0:  # a long run outlives an access token
+            fresh = requests.post(base + "/v1/auth/refresh", json={"refreshToken": person.refresh}, timeout=30)
+            fresh.raise_for_status()
+            person.access, person.refresh = fresh.json()["accessToken"], fresh.json()["refreshToken"]
+            continue
+        got.raise_for_status()
     return got.json()
 
 
@@ -337,18 +343,19 @@ def audit(base: str, paid: list[tuple[str, str]], people: dict[str, Member]) -> 
     """Each paid job judged (``bench.load.audit``), once its payout is no longer on its way."""
     import time
 
-    deadline = time.monotonic() + AUDIT_WAIT_S
     problems: list[str] = []
     states: Counter[str] = Counter()
     for client_id, job_id in paid:
         client = people[client_id]
+        deadline = time.monotonic() + AUDIT_WAIT_S
         while True:
             job = _get(base, client, f"/v1/jobs/{job_id}")
             on_its_way = job["status"] == "completed" and job.get("payoutStatus") in ("pending", "in_flight")
             if not on_its_way or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
-        states[job["status"]] += 1
+        in_flight = job["status"] == "completed" and job.get("payoutStatus") == "in_flight"
+        states["completed, its transfer on its way" if in_flight else job["status"]] += 1
         worker = people.get(str(job.get("workerId")))
         if worker is None:  # a seeded worker: the run holds no session of theirs
             states["worker not in the run"] += 1
@@ -360,7 +367,7 @@ def audit(base: str, paid: list[tuple[str, str]], people: dict[str, Member]) -> 
 @events.test_stop.add_listener
 def _audit(environment: Any, **_: Any) -> None:
     path = os.environ.get("LOAD_AUDIT_FILE")
-    if not path or not PAID:
+    if not path:
         return
     try:
         result = audit(str(environment.host), list(PAID), dict(PEOPLE))

@@ -125,10 +125,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def print_audit(path: Path) -> int:
-    """The audit's lines (none when no job was paid); how many problems it found."""
+    """The audit's lines; how many problems it found (an audit that wrote nothing is one)."""
     if not path.exists():
-        return 0
+        print("\nledger audit: no result: locust stopped before the audit ran")
+        return 1
     result = json.loads(path.read_text())
+    if not result["jobs"]:
+        print("\nledger audit: no job was paid during the run, so none was audited (a longer run pays some)")
+        return len(result["problems"])
     states = ", ".join(f"{n} {s}" for s, n in sorted(result["states"].items()))
     print(f"\nledger audit: {result['jobs']} jobs paid during the run ({states}): ", end="")
     print("each charged once, every paid-out job's escrow empty" if not result["problems"] else "PROBLEMS")

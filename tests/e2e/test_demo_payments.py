@@ -28,7 +28,7 @@ def _login(base: str, country: str, role: str) -> tuple[dict[str, str], str]:
     got = requests.post(f"{base}/v1/auth/login", json=body, timeout=30)
     assert got.status_code == 200, got.text
     user = got.json()["user"]
-    return {"Authorization": f"Bearer {got.json()['accessToken']}"}, str(user.get("id") or user["userId"])
+    return {"Authorization": f"Bearer {got.json()['accessToken']}"}, str(user["userId"])
 
 
 def test_the_demo_client_completes_its_seeded_funded_job_and_the_demo_worker_is_paid(tmp_path: Path) -> None:

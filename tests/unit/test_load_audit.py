@@ -44,3 +44,39 @@ def test_a_funded_job_with_a_payout_or_a_job_paid_for_yet_still_assigned_is_a_pr
 def test_a_charge_of_another_amount_or_currency_is_a_problem() -> None:
     assert judge({**JOB, "status": "funded"}, [entry("charge", 99_000)], []) == ["J1: charged 99000, accepted 100000"]
     assert judge({**JOB, "status": "funded"}, [entry("charge", 100_000, "NGN")], [])[0].startswith("J1: an entry")
+
+
+def test_a_completed_job_whose_transfer_is_on_its_way_holds_one_payout_and_an_empty_escrow() -> None:
+    on_its_way = {**JOB, "status": "completed", "payoutStatus": "in_flight"}
+    assert judge(on_its_way, [entry("charge", 100_000)], [entry("fee", 5_000), entry("payout", 95_000)]) == []
+    assert judge(on_its_way, [entry("charge", 100_000)], [entry("fee", 5_000)]) == [
+        "J1: completed, its transfer on its way, with 95000 still in escrow, 0 payouts"
+    ]
+    waiting = {**JOB, "status": "completed", "payoutStatus": "pending"}
+    assert judge(waiting, [entry("charge", 100_000)], [entry("payout", 100_000)]) == [
+        "J1: completed with a payout standing"
+    ]
+
+
+def test_a_cancelled_job_must_have_given_its_whole_charge_back() -> None:
+    cancelled = {**JOB, "status": "cancelled"}
+    assert judge(cancelled, [entry("charge", 100_000), entry("refund", 100_000)], []) == []
+    assert judge(cancelled, [entry("charge", 100_000)], []) == ["J1: cancelled with 100000 still in escrow"]
+
+
+def test_the_load_run_fails_when_the_audit_wrote_nothing_and_reports_a_run_that_paid_no_job(
+    tmp_path: Any, capsys: Any
+) -> None:
+    import json
+
+    from bench.load.run import print_audit
+
+    audit_file = tmp_path / "audit.json"
+    assert print_audit(audit_file) == 1
+    assert "no result" in capsys.readouterr().out
+    audit_file.write_text(json.dumps({"jobs": 0, "states": {}, "problems": []}))
+    assert print_audit(audit_file) == 0
+    assert "no job was paid during the run" in capsys.readouterr().out
+    audit_file.write_text(json.dumps({"jobs": 2, "states": {"paid_out": 2}, "problems": ["J1: 2 charges"]}))
+    assert print_audit(audit_file) == 1
+    assert "PROBLEMS" in capsys.readouterr().out
