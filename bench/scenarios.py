@@ -373,6 +373,43 @@ def _get_job(ctx: Context) -> dict[str, Any]:
     )
 
 
+@scenario("GetWorkerFunction")
+def _get_worker(ctx: Context) -> dict[str, Any]:
+    # A worker with a portfolio: every answer presigns each image's URL, so the row includes
+    # the S3 client a real profile view makes (the committed event's worker does not exist).
+    ctx.put({"pk": f"USER#{M_WORKER}", "sk": "PROFILE", "userId": M_WORKER, "name": "Bench Worker", "status": "active"})
+    ctx.put(
+        {
+            "pk": f"USER#{M_WORKER}",
+            "sk": "WORKER",
+            "type": "workerProfile",
+            "id": M_WORKER,
+            "skills": ["leaks", "geysers"],
+            "categories": ["plumbing"],
+            "city": "cpt",
+            "cityName": "Cape Town",
+            "bio": "Plumber, twelve years in the southern suburbs.",
+            "hourlyRate": {"amount": 35000, "currency": "ZAR"},
+            "updatedAt": "2026-11-21T00:00:00Z",
+        }
+    )
+    for i in range(3):
+        item_id = f"01BENCHPORTFOLIO{i:010d}"
+        ctx.put(
+            {
+                "pk": f"USER#{M_WORKER}",
+                "sk": f"PORTFOLIO#{item_id}",
+                "type": "portfolioItem",
+                "itemId": item_id,
+                "key": f"portfolio/{M_WORKER}/{item_id}.jpg",
+                "contentType": "image/jpeg",
+                "createdAt": "2026-11-21T00:00:00Z",
+            }
+        )
+    caller = {"userId": M_CLIENT, "role": "client"}
+    return ctx.http_event("GET", f"/v1/workers/{M_WORKER}", route_path="/v1/workers/{id}", authorizer=caller)
+
+
 # ---------------------------------------------------------------- payments
 # A job assigned to a worker with a pending Paystack payment, a funded one, a payout account and
 # a few ledger entries. Providers are never reached: the checkout scenario repeats a pending
