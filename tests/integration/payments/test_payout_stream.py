@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
+
 from khaya.payments import payouts
 from tests.integration.payments.conftest import WORKER
 from tests.support.payments import paystack_webhook, rejected
@@ -112,3 +114,72 @@ def test_a_payout_record_that_cannot_be_handled_is_handed_back_to_its_queue(flow
     result = pump.send(pump.records())
     ready = [m["messageId"] for m in pump.messages if '"ready"' in m["body"]]
     assert ready and result["batchItemFailures"] == [{"itemIdentifier": ready[0]}]
+
+
+def test_the_payout_record_shows_gross_fee_and_net_for_the_operator(flow):
+    flow.payout_account()
+    for _ in range(2):
+        job, _, _ = flow.funded_job(amount=10000)
+        assert flow.complete(job["id"]).status == 200
+    job, _, _ = flow.funded_job(amount=12310)
+    assert flow.complete(job["id"]).status == 200
+    payout = payouts.load_payout(job["id"])
+    assert {k: payout[k] for k in ("gross", "fee", "net", "currency", "workerId", "clientId", "attempt")} == {
+        "gross": 12310,
+        "fee": 616,
+        "net": 11694,
+        "currency": "ZAR",
+        "workerId": WORKER["userId"],
+        "clientId": job["clientId"],
+        "attempt": 1,
+    }
+
+
+def test_a_paid_out_payout_is_never_looked_at_again_by_the_reconciler(flow):
+    from khaya.payments import clock, reconcile
+
+    flow.payout_account()
+    job, _, _ = flow.funded_job()
+    flow.complete(job["id"])
+    flow.run_payouts()
+    reference = flow.fakes.paystack.called("transfer")[0]["reference"]
+    assert transfer_event(flow, "transfer.success", reference).json["outcome"] == "applied"
+    assert reconcile.run(now=clock.iso_in(7 * 86400)) == {}
+    assert flow.fakes.paystack.called("verify_transfer") == []
+
+
+def test_completing_while_the_refund_is_being_asked_for_is_refused(flow):
+    from khaya.errors import Conflict
+    from tests.integration.payments.conftest import CLIENT
+
+    job, _, _ = flow.funded_job()
+    refused = []
+    real_refund = flow.fakes.paystack.refund
+
+    def refund_while_the_client_taps_complete(**kw):
+        # the refund is being asked for right now (a second request, served by another container)
+        with pytest.raises(Conflict) as exc:
+            payouts.complete_job(CLIENT["userId"], job["id"])
+        refused.append(exc.value)
+        return real_refund(**kw)
+
+    flow.fakes.paystack.refund = refund_while_the_client_taps_complete
+    assert flow.call("POST", f"/v1/jobs/{job['id']}/cancel", caller=CLIENT).status == 200
+    (error,) = refused
+    assert (error.code, str(error.message)) == ("refund_pending", "A refund of this job is under way.")
+    assert flow.job(job["id"])["status"] == "funded" and payouts.load_payout(job["id"]) is None
+
+
+def test_who_may_complete_and_when_is_said_plainly(flow):
+    from tests.integration.payments.conftest import CLIENT, CLIENT2
+
+    job, _, _ = flow.funded_job()
+    other = flow.complete(job["id"], CLIENT2)
+    assert other.status == 403
+    assert other.json["error"] == {
+        "code": "not_job_owner",
+        "message": "Only the client who posted this job can confirm it is done.",
+    }
+    assert flow.complete(job["id"], CLIENT).status == 200
+    again = flow.complete(job["id"], CLIENT)
+    assert again.json["error"] == {"code": "job_not_funded", "message": "The job is completed, not funded."}
