@@ -244,3 +244,42 @@ def test_a_body_that_is_not_json_is_refused_with_what_to_send(flow):
     res = flow.webhook("paystack", body, {**headers, "content-type": "text/plain"})
     assert res.status == 415
     assert res.json["error"] == {"code": "unsupported_media_type", "message": "Send the body as application/json."}
+
+
+def test_a_signed_delivery_with_no_body_at_all_is_a_400_not_a_401(flow):
+    # The signature of an empty body is checked against the empty body: it matches, and "nothing"
+    # is then refused as not JSON
+    raw = handler_answer("paystack", b"", {"content-type": "application/json"}, {"body": None})
+    assert raw["statusCode"] == 401  # unsigned
+    signed = {"content-type": "application/json", "x-paystack-signature": paystack_sign(b"")}
+    raw = handler_answer("paystack", b"", signed, {"body": None})
+    assert raw["statusCode"] == 400
+    assert json.loads(raw["body"])["error"]["code"] == "malformed_json"
+
+
+def _paystack_refund(payment: dict, **over: object) -> tuple[bytes, dict[str, str]]:
+    data = {
+        "status": "processed",
+        "transaction_reference": payment["reference"],
+        "amount": str(payment["amount"]["amount"]),
+        "currency": payment["amount"]["currency"],
+        **over,
+    }
+    return paystack_webhook("refund.processed", data)
+
+
+def test_a_paystack_refund_in_lower_case_currency_is_booked(flow):
+    job, _, payment = flow.funded_job()
+    flow.call("POST", f"/v1/jobs/{job['id']}/cancel", caller=CLIENT)
+    res = flow.webhook("paystack", *_paystack_refund(payment, id=77, currency="zar"))
+    assert res.json["outcome"] == "applied" and flow.balances(job["id"])["escrow"] == 0
+
+
+def test_paystack_refund_events_without_an_id_are_told_apart_by_their_payment(flow):
+    from tests.integration.payments.conftest import CLIENT2, WORKER2
+
+    paid = [flow.funded_job(), flow.funded_job(client=CLIENT2, worker=WORKER2)]
+    for (job, _, payment), client in zip(paid, (CLIENT, CLIENT2), strict=True):
+        assert flow.call("POST", f"/v1/jobs/{job['id']}/cancel", caller=client).status == 200
+        assert flow.webhook("paystack", *_paystack_refund(payment)).json["outcome"] == "applied"
+        assert flow.job(job["id"], client)["status"] == "cancelled"
