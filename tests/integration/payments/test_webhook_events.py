@@ -283,3 +283,13 @@ def test_paystack_refund_events_without_an_id_are_told_apart_by_their_payment(fl
         assert flow.call("POST", f"/v1/jobs/{job['id']}/cancel", caller=client).status == 200
         assert flow.webhook("paystack", *_paystack_refund(payment)).json["outcome"] == "applied"
         assert flow.job(job["id"], client)["status"] == "cancelled"
+
+
+@pytest.mark.parametrize(
+    "ctype",
+    ["application/json", "application/json; charset=utf-8", "Application/JSON", "application/json ; charset=UTF-8"],
+)
+def test_any_spelling_of_the_json_media_type_is_taken(flow, ctype):
+    body, headers = paystack_webhook("subscription.create", {"id": 1})
+    res = flow.webhook("paystack", body, {**headers, "content-type": ctype})
+    assert res.status == 200 and res.json["outcome"] == "ignored"
