@@ -159,6 +159,9 @@ def test_a_reversed_stripe_transfer_is_found_by_its_transfer_group_alone(flow):
     assert flow.webhook("stripe", *stripe_webhook("transfer.reversed", transfer)).json["outcome"] == "applied"
     assert flow.job(job["id"])["status"] == "completed"
     assert flow.balances(job["id"]) == {"client": -60000, "escrow": 60000, "worker": 0, "platform": 0}
+    from khaya.payments import payouts
+
+    assert payouts.load_payout(job["id"])["transferCode"] == "tr_1"  # Stripe's id, for an operator
 
 
 # ---------------------------------------------------------------- the delivery itself
@@ -293,3 +296,40 @@ def test_any_spelling_of_the_json_media_type_is_taken(flow, ctype):
     body, headers = paystack_webhook("subscription.create", {"id": 1})
     res = flow.webhook("paystack", body, {**headers, "content-type": ctype})
     assert res.status == 200 and res.json["outcome"] == "ignored"
+
+
+# ---------------------------------------------------------------- what an operator reads afterwards
+
+
+def test_the_providers_ids_and_reasons_are_kept_for_an_operator(flow):
+    from khaya.payments import checkout, payouts
+
+    # why a payment failed, in the provider's words (the event's last word)
+    failed = []
+    for kind in ("checkout.session.expired", "checkout.session.async_payment_failed"):
+        job, bid = flow.assigned_job()
+        payment = flow.paid(job["id"], "stripe")
+        session = stripe_session(payment, bid["id"], payment_status="unpaid", status="expired")
+        assert flow.webhook("stripe", *stripe_webhook(kind, session)).json["outcome"] == "applied"
+        failed.append(checkout.load(payment["reference"])["failReason"])
+    assert failed == ["expired", "async_payment_failed"]
+    # the provider's refund id on the refunded payment (Paystack's is a number, Stripe's a string)
+    job, _, payment = flow.funded_job()
+    flow.call("POST", f"/v1/jobs/{job['id']}/cancel", caller=CLIENT)
+    assert flow.webhook("paystack", *_paystack_refund(payment, id=3018284)).json["outcome"] == "applied"
+    assert checkout.load(payment["reference"])["refundId"] == "3018284"
+    job, _, payment = flow.funded_job("stripe")
+    flow.call("POST", f"/v1/jobs/{job['id']}/cancel", caller=CLIENT)
+    refund = _stripe_refund(payment, id="re_9Zt", status="succeeded")
+    assert flow.webhook("stripe", *stripe_webhook("refund.updated", refund)).json["outcome"] == "applied"
+    assert checkout.load(payment["reference"])["refundId"] == "re_9Zt"
+    # the transfer code Paystack's dashboard knows the payout by (an OTP transfer is finished there)
+    flow.payout_account()
+    flow.fakes.paystack.transfer_state = "otp"
+    job, _, _ = flow.funded_job()
+    flow.complete(job["id"])
+    flow.run_payouts()
+    reference = flow.fakes.paystack.called("transfer")[0]["reference"]
+    body, headers = paystack_webhook("transfer.success", {"reference": reference, "transfer_code": "TRF_2x5j67tnnw1t"})
+    assert flow.webhook("paystack", body, headers).json["outcome"] == "applied"
+    assert payouts.load_payout(job["id"])["transferCode"] == "TRF_2x5j67tnnw1t"
