@@ -30,10 +30,7 @@ def seconds_between(earlier: str, later: str) -> float:
 
 def test_the_worker_hears_once_that_its_payout_failed_and_once_that_it_was_sent(flow):
     flow.payout_account()
-    job, _, _ = flow.funded_job(amount=50000)
-    assert flow.complete(job["id"]).status == 200
-    flow.run_payouts()
-    first = flow.fakes.paystack.called("transfer")[0]["reference"]
+    job, _, first = flow.payout_sent(amount=50000)
     assert notices(flow) == []  # a transfer under way is no news
     # When the transfer fails, then a retry succeeds
     assert transfer_event(flow, "transfer.failed", first).json["outcome"] == "applied"
@@ -88,21 +85,6 @@ def test_a_refused_transfer_is_due_again_after_the_backoff_and_the_job_shows_it_
     assert payouts.load_payout(job["id"])["status"] == "ready"
 
 
-def test_a_payout_parked_after_its_last_failure_shows_parked_on_the_job(flow):
-    flow.payout_account()
-    flow.fakes.paystack.fail["transfer"] = rejected(status=400)
-    job, _, _ = flow.funded_job()
-    flow.complete(job["id"])
-    for _ in range(payouts.MAX_FAILURES):
-        flow.run_payouts()
-        payouts.retry_due(job["id"])
-    payout = payouts.load_payout(job["id"])
-    assert payout["status"] == "parked" and payout["failures"] == payouts.MAX_FAILURES
-    assert "nextAttemptAt" not in payout  # an operator's turn: nothing retries it by itself
-    assert flow.job(job["id"])["payoutStatus"] == "parked"
-    assert len(flow.fakes.paystack.called("transfer")) == payouts.MAX_FAILURES
-
-
 def test_a_payout_record_that_cannot_be_handled_is_handed_back_to_its_queue(flow):
     flow.payout_account()
     flow.fakes.paystack.fail["transfer"] = RuntimeError("a bug in a provider adapter")
@@ -139,10 +121,7 @@ def test_a_paid_out_payout_is_never_looked_at_again_by_the_reconciler(flow):
     from khaya.payments import clock, reconcile
 
     flow.payout_account()
-    job, _, _ = flow.funded_job()
-    flow.complete(job["id"])
-    flow.run_payouts()
-    reference = flow.fakes.paystack.called("transfer")[0]["reference"]
+    _, _, reference = flow.payout_sent()
     assert transfer_event(flow, "transfer.success", reference).json["outcome"] == "applied"
     assert reconcile.run(now=clock.iso_in(7 * 86400)) == {}
     assert flow.fakes.paystack.called("verify_transfer") == []

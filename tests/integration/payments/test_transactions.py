@@ -54,10 +54,7 @@ def test_a_users_data_export_holds_each_of_its_ledger_entries_whole(flow, call_r
     worker = signup_and_login_in_process(call_route, "worker", name="Sipho Worker")["caller"]
     # Given a worker paid in full for its first job, and the client who paid for it
     flow.payout_account(worker)
-    job, _, payment = flow.funded_job(client=client, worker=worker, amount=30000)
-    assert flow.complete(job["id"], client).status == 200
-    flow.run_payouts()
-    reference = flow.fakes.paystack.called("transfer")[0]["reference"]
+    job, payment, reference = flow.payout_sent(client=client, worker=worker, amount=30000)
     body, headers = paystack_webhook("transfer.success", {"reference": reference, "transfer_code": "TRF_1"})
     assert flow.webhook("paystack", body, headers).json["outcome"] == "applied"
     # When each exports what is held about it

@@ -149,10 +149,7 @@ def test_a_reversed_stripe_transfer_is_found_by_its_transfer_group_alone(flow):
     )
     assert res.status == 200
     flow.fakes.stripe.transfer_state = "success"
-    job, _, _ = flow.funded_job(amount=60000)
-    flow.complete(job["id"])
-    flow.run_payouts()
-    reference = flow.fakes.stripe.called("transfer")[0]["reference"]
+    job, _, reference = flow.payout_sent("stripe", amount=60000)
     assert flow.job(job["id"])["status"] == "paid_out"
     # Stripe's transfer object carries the reference as its transfer_group (no metadata here)
     transfer = {"id": "tr_1", "object": "transfer", "amount": 60000, "currency": "zar", "transfer_group": reference}
@@ -326,10 +323,7 @@ def test_the_providers_ids_and_reasons_are_kept_for_an_operator(flow):
     # the transfer code Paystack's dashboard knows the payout by (an OTP transfer is finished there)
     flow.payout_account()
     flow.fakes.paystack.transfer_state = "otp"
-    job, _, _ = flow.funded_job()
-    flow.complete(job["id"])
-    flow.run_payouts()
-    reference = flow.fakes.paystack.called("transfer")[0]["reference"]
+    job, _, reference = flow.payout_sent()
     body, headers = paystack_webhook("transfer.success", {"reference": reference, "transfer_code": "TRF_2x5j67tnnw1t"})
     assert flow.webhook("paystack", body, headers).json["outcome"] == "applied"
     assert payouts.load_payout(job["id"])["transferCode"] == "TRF_2x5j67tnnw1t"
