@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from tests.integration.payments.conftest import CLIENT, WORKER
+from tests.integration.payments.conftest import CLIENT, CLIENT2, WORKER, WORKER2
 from tests.support.payments import paystack_sign, paystack_webhook, stripe_session, stripe_sign, stripe_webhook
 
 
@@ -276,8 +276,6 @@ def test_a_paystack_refund_in_lower_case_currency_is_booked(flow):
 
 
 def test_paystack_refund_events_without_an_id_are_told_apart_by_their_payment(flow):
-    from tests.integration.payments.conftest import CLIENT2, WORKER2
-
     paid = [flow.funded_job(), flow.funded_job(client=CLIENT2, worker=WORKER2)]
     for (job, _, payment), client in zip(paid, (CLIENT, CLIENT2), strict=True):
         assert flow.call("POST", f"/v1/jobs/{job['id']}/cancel", caller=client).status == 200
@@ -327,3 +325,70 @@ def test_the_providers_ids_and_reasons_are_kept_for_an_operator(flow):
     body, headers = paystack_webhook("transfer.success", {"reference": reference, "transfer_code": "TRF_2x5j67tnnw1t"})
     assert flow.webhook("paystack", body, headers).json["outcome"] == "applied"
     assert payouts.load_payout(job["id"])["transferCode"] == "TRF_2x5j67tnnw1t"
+
+
+# ---------------------------------------------------------------- what operators count
+
+
+def counted(capsys: pytest.CaptureFixture[str], name: str) -> list[dict[str, str]]:
+    """The dimensions of each ``name`` metric written (CloudWatch's embedded metric format)."""
+    found = []
+    for line in capsys.readouterr().out.splitlines():
+        if line.startswith('{"_aws"'):
+            record = json.loads(line)
+            if name in record:
+                dims = record["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0]
+                found.append({k: record[k] for k in dims if k != "service"})
+    return found
+
+
+def test_deliveries_that_change_nothing_are_counted_under_their_provider_and_reason(flow, capsys):
+    job, bid = flow.assigned_job()
+    payment = flow.paid(job["id"], "stripe")
+    session = stripe_session(payment, bid["id"])
+    capsys.readouterr()
+    flow.webhook("paystack", *paystack_webhook("charge.success", {"reference": "x", "domain": "live"}))
+    flow.webhook("paystack", *paystack_webhook("subscription.create", {"id": 1}))
+    flow.webhook("stripe", *stripe_webhook("checkout.session.completed", session, livemode=True))
+    unpaid = {**session, "payment_status": "unpaid"}
+    flow.webhook("stripe", *stripe_webhook("checkout.session.completed", unpaid))
+    refund = {"id": "re_1", "object": "refund", "status": "pending", "metadata": {"reference": payment["reference"]}}
+    flow.webhook("stripe", *stripe_webhook("refund.created", refund))
+    flow.webhook("stripe", *stripe_webhook("customer.created", {"id": "cus_1"}))
+    assert counted(capsys, "WebhookIgnored") == [
+        {"provider": "paystack", "why": "other_environment"},
+        {"provider": "paystack", "why": "unhandled_type"},
+        {"provider": "stripe", "why": "other_environment"},
+        {"provider": "stripe", "why": "not_paid_yet"},
+        {"provider": "stripe", "why": "refund_in_progress"},
+        {"provider": "stripe", "why": "unhandled_type"},
+    ]
+
+
+def test_refused_signatures_are_counted_under_their_provider(flow, capsys):
+    body, headers = paystack_webhook("subscription.create", {"id": 1})
+    capsys.readouterr()
+    flow.webhook("paystack", body, {**headers, "x-paystack-signature": "0" * 128})
+    flow.webhook("paystack", body, {"content-type": "application/json"})
+    flow.webhook("stripe", body, {"content-type": "application/json", "stripe-signature": "t=1,v1=00"})
+    flow.webhook("stripe", body, {"content-type": "application/json"})
+    assert counted(capsys, "WebhookRejected") == [
+        {"provider": p, "reason": "signature"} for p in ("paystack", "paystack", "stripe", "stripe")
+    ]
+
+
+def test_two_payments_events_are_never_taken_for_one_another(flow):
+    # Stripe's dedupe keys hold the object's id: two sessions' completions are two effects
+    for client, worker in ((CLIENT, WORKER), (CLIENT2, WORKER2)):
+        job, bid = flow.assigned_job(client, worker)
+        payment = flow.paid(job["id"], "stripe", client)
+        res = flow.webhook("stripe", *stripe_webhook("checkout.session.completed", stripe_session(payment, bid["id"])))
+        assert res.json["outcome"] == "applied"
+        assert flow.job(job["id"], client)["status"] == "funded"
+
+
+@pytest.mark.parametrize("data", ["cs_1", ["cs_1"], 7])
+def test_a_signed_stripe_event_whose_data_is_not_an_object_is_a_400(flow, data):
+    body = json.dumps({"id": "evt_1", "type": "checkout.session.completed", "livemode": False, "data": data}).encode()
+    res = flow.webhook("stripe", body, {"content-type": "application/json", "stripe-signature": stripe_sign(body)})
+    assert res.status == 400 and res.json["error"]["code"] == "malformed_event"
