@@ -89,6 +89,20 @@ class Flow:
     def complete(self, job_id: str, who: dict[str, str] = CLIENT) -> Any:
         return self.call("POST", f"/v1/jobs/{job_id}/complete", caller=who)
 
+    def payout_sent(
+        self,
+        rail: str = "paystack",
+        client: dict[str, str] = CLIENT,
+        worker: dict[str, str] = WORKER,
+        amount: int = 75000,
+    ) -> tuple[dict[str, Any], dict[str, Any], str]:
+        """A funded job, completed, its payout sent by the stream → (job, payment, transfer reference)."""
+        job, _, payment = self.funded_job(client=client, worker=worker, amount=amount)
+        res = self.complete(job["id"], client)
+        assert res.status == 200, res
+        self.run_payouts()
+        return job, payment, self.fakes.of(rail).called("transfer")[-1]["reference"]
+
     def run_payouts(self) -> list[dict[str, Any]]:
         """Deliver the table's new stream records to StartPayoutsFunction, until quiet."""
         if self._payouts is None:

@@ -194,6 +194,9 @@ def test_the_operator_retries_a_parked_payout_at_once(flow):
         flow.run_payouts()
         payouts.retry_due(job["id"])
     assert payouts.load_payout(job["id"])["status"] == "parked"
+    assert "nextAttemptAt" not in payouts.load_payout(job["id"])  # an operator's turn: nothing retries it by itself
+    assert flow.job(job["id"])["payoutStatus"] == "parked"
+    assert len(flow.fakes.paystack.called("transfer")) == payouts.MAX_FAILURES
     assert payouts.retry_now(job["id"]) == "applied"
     assert "nextAttemptAt" not in payouts.load_payout(job["id"])
     flow.run_payouts()

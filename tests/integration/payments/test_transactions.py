@@ -44,3 +44,46 @@ def test_a_jobs_ledger_is_read_whole_past_one_page(flow):
     assert len(found) == 121 and len({e["id"] for e in found}) == 121
     assert [e["kind"] for e in found[:3]] == ["charge", "payout", "reversal"]  # oldest first
     assert flow.balances(job["id"]) == {"client": -10000, "escrow": 10000, "worker": 0, "platform": 0}
+
+
+def test_a_users_data_export_holds_each_of_its_ledger_entries_whole(flow, call_route):
+    from tests.support.identity import signup_and_login_in_process
+    from tests.support.payments import paystack_webhook
+
+    client = signup_and_login_in_process(call_route, "client", name="Lerato Client")["caller"]
+    worker = signup_and_login_in_process(call_route, "worker", name="Sipho Worker")["caller"]
+    # Given a worker paid in full for its first job, and the client who paid for it
+    flow.payout_account(worker)
+    job, payment, reference = flow.payout_sent(client=client, worker=worker, amount=30000)
+    body, headers = paystack_webhook("transfer.success", {"reference": reference, "transfer_code": "TRF_1"})
+    assert flow.webhook("paystack", body, headers).json["outcome"] == "applied"
+    # When each exports what is held about it
+    exported = {}
+    for who in (client, worker):
+        res = flow.call("GET", "/v1/me/export", caller=who)
+        assert res.status == 200, res
+        exported[who["userId"]] = [r for r in res.json["related"] if r.get("type") == "ledgerEntry"]
+    # Then each sees its own entries whole (who, what, why and how much), and only those
+    parties = {"clientId": client["userId"], "workerId": worker["userId"], "jobId": job["id"]}
+    money = {"amount": 30000, "currency": "ZAR"}
+    fields = (*parties, "userId", "kind", "amount", "reference", "cause", "postings")
+    (charge,) = exported[client["userId"]]
+    assert {k: charge[k] for k in fields} == {
+        **parties,
+        "userId": client["userId"],
+        "kind": "charge",
+        "amount": money,
+        "reference": payment["reference"],
+        "cause": "charge",
+        "postings": [{"account": "client", "amount": -30000}, {"account": "escrow", "amount": 30000}],
+    }
+    (payout,) = exported[worker["userId"]]
+    assert {k: payout[k] for k in fields} == {
+        **parties,
+        "userId": worker["userId"],
+        "kind": "payout",
+        "amount": money,
+        "reference": reference,
+        "cause": "transfer:pending",
+        "postings": [{"account": "escrow", "amount": -30000}, {"account": "worker", "amount": 30000}],
+    }
