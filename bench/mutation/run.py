@@ -402,7 +402,8 @@ def render(results: list[Result], settings: Settings, *, total_seconds: float, n
         "",
         "Killed: a test failed or hung (timeout), or mypy --strict rejected the mutant (the layer is type-checked "
         "by `make test`, so such a change cannot ship): in brackets, how many by mypy and how many by timeout "
-        "(mutmut's CPU-time limit; on a loaded machine a timeout is worth a second run with `--keep --survivors`).",
+        "(mutmut's time limits, or one test running far past its clean duration: tests/support/mutation.py; on a "
+        "loaded machine a timeout is worth a second run with `--keep --survivors`).",
         "",
         "Not run: mutants a stopped run had not tested yet (resume with `--keep`); the killed share is of "
         "those tested, and a module with any not run has not passed.",
