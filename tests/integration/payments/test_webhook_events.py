@@ -66,18 +66,24 @@ def test_in_the_live_stage_live_stripe_events_apply_and_test_ones_are_ignored(fl
 # ---------------------------------------------------------------- a Paystack secret key being rotated
 
 
-def test_paystack_events_signed_with_the_previous_key_are_accepted_while_it_is_configured(flow, monkeypatch):
-    import khaya.payments.providers as providers
+def test_paystack_events_signed_with_the_previous_key_are_accepted_while_it_is_configured(flow):
+    from khaya.aws import client
+    from khaya.config import settings
+    from khaya.secrets import reset_secrets
 
-    real = providers.secret
-    rotated = {"secretKey": "sk_test_new_one", "previousSecretKey": "sk_test_khaya_local"}
-    monkeypatch.setattr(providers, "secret", lambda name: rotated if name == "paystack" else real(name))
+    def store(**changes: object) -> None:  # what an operator does to the stage's secret mid-rotation
+        sm, name = client("secretsmanager"), settings().require("PAYSTACK_SECRET_NAME")
+        doc = {**json.loads(sm.get_secret_value(SecretId=name)["SecretString"]), **changes}
+        sm.put_secret_value(SecretId=name, SecretString=json.dumps(doc))
+        reset_secrets()  # the functions' secret cache has expired
+
+    store(secretKey="sk_test_new_one", previousSecretKey="sk_test_khaya_local")
     body, old_signed = paystack_webhook("subscription.create", {"id": 1})  # signed with the old key
     assert flow.webhook("paystack", body, old_signed).json["outcome"] == "ignored"  # accepted: 200
     new_signed = {**old_signed, "x-paystack-signature": paystack_sign(body, "sk_test_new_one")}
     assert flow.webhook("paystack", body, new_signed).status == 200
     # Once the rotation is over, the old key's signatures are refused
-    rotated["previousSecretKey"] = None  # type: ignore[assignment]
+    store(previousSecretKey=None)
     assert flow.webhook("paystack", body, old_signed).status == 401
     assert flow.webhook("paystack", body, new_signed).status == 200
 
