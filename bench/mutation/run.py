@@ -318,14 +318,15 @@ def _seconds_spent(where: Path, module: Module) -> float:
 
 
 def _survivors(where: Path, module: Module) -> list[str]:
-    """The mutants of the last run in ``where`` that were not caught."""
+    """The mutants of the last run in ``where`` that were not caught, and those that timed out (on a
+    busy machine a timeout may be the machine, not the mutant: testing it again tells)."""
     from mutmut.stats import status_by_exit_code
 
     meta = where / "mutants" / f"{module.source}.meta"
     if not meta.exists():
         return []
     codes = json.loads(meta.read_text(encoding="utf-8"))["exit_code_by_key"]
-    return [name for name, code in codes.items() if status_by_exit_code[code] not in KILLED | PENDING]
+    return [name for name, code in codes.items() if status_by_exit_code[code] not in (KILLED - {"timeout"}) | PENDING]
 
 
 # ---------------------------------------------------------------------- quick mode
@@ -469,7 +470,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--survivors",
         action="store_true",
-        help="with --keep: test again only the last survivors (after new tests)",
+        help="with --keep: test again only the last survivors and timeouts (after new tests)",
     )
     parser.add_argument(
         "--mutants", nargs="+", metavar="NAME", help="with --keep and one --only module: test again these (globs)"

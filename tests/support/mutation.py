@@ -6,23 +6,21 @@ fork of a process that already ran the tests once); not used by ``make test``.
 * ``-p no:unraisableexception -p no:threadexception`` (in ``bench/mutation/modules.toml``) skip
   pytest's garbage collections at the end of a session, which cost half a second in a process
   holding moto and botocore; they only report warnings.
-* A mutant's tests run fastest first (by the durations mutmut recorded in its clean run, in
-  ``mutmut-stats.json``): mutmut stops at the first failure, so a mutant a quick test catches
-  is not made to wait for the slow race tests first.
-* A test of a mutant that runs far past its clean duration (``hung_after``) ends the mutant's
-  run as timed out, as mutmut's own limits would (they allow the sum of all the mutant's tests
-  many times over): a mutant that makes one test wait out a deadline or loop is caught in
-  seconds, not minutes.
+* A mutant's test whose body runs far past its clean duration (``hung_after``, from the
+  durations mutmut recorded in its clean run, ``mutmut-stats.json``) ends the mutant's run as
+  timed out, as mutmut's own limits would (they allow the sum of all the mutant's tests many
+  times over): a mutant that makes one test wait out a deadline or loop is caught in seconds,
+  not minutes. Only the test's body is timed, as mutmut recorded only that: a slow fixture is
+  left to mutmut's own limits.
 
 None of this changes what a test does or sees: clients and their answers are the same, and the
-clean run (no mutant) keeps the tests' own order and no time limit.
+runs without a mutant (mutmut's clean run and its stats run) have no time limit from here.
 """
 
 from __future__ import annotations
 
 import functools
 import json
-import math
 import os
 import signal
 from collections.abc import Iterator
@@ -44,7 +42,7 @@ def _shared_loader(search_path_string: Any = None) -> Any:
 botocore.loaders.create_loader = _shared_loader
 botocore.session.create_loader = _shared_loader  # type: ignore[attr-defined]
 
-# A mutant's test is hung once it has run this long: a floor for fixtures and a loaded machine,
+# A mutant's test is hung once its body has run this long: a floor for a loaded machine,
 # plus many times what the test took in the clean run.
 HUNG_FLOOR_S = 30.0
 HUNG_FACTOR = 10.0
@@ -69,19 +67,12 @@ def hung_after(nodeid: str) -> float:
     return HUNG_FLOOR_S + HUNG_FACTOR * _clean_durations().get(nodeid, HUNG_FLOOR_S)
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    if _mutant_under_test() is None:
-        return
-    durations = _clean_durations()
-    items.sort(key=lambda item: durations.get(item.nodeid, math.inf))
-
-
 # mutmut's exit status for a mutant that timed out (``mutmut.stats.status_by_exit_code``).
 TIMED_OUT = 36
 
 
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_protocol(item: pytest.Item) -> Iterator[None]:
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
     mutant = _mutant_under_test()
     if mutant is None:
         yield
