@@ -66,7 +66,7 @@ def test_an_entry_moves_one_positive_amount_between_two_accounts_and_shows_in_it
 
 
 def test_the_smallest_fee_one_minor_unit_is_booked():
-    # 5 % of 19 to 29 minor units rounds to 1: the fee entry of such a job moves that one unit
+    # 5 % of 10 to 29 minor units rounds half-up to 1: the fee entry of such a job moves that one unit
     fee = ledger.platform_fee(19, completed_before=2)
     item = ledger.entry_action(JOB, "fee", fee, "ZAR", reference="r", cause="fee").params["Item"]
     assert item["amount"] == {"M": {"amount": {"N": "1"}, "currency": {"S": "ZAR"}}}

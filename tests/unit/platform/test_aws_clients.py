@@ -56,9 +56,12 @@ def test_a_client_with_its_own_timeouts_is_another_client_of_the_same_session(aw
     assert tight.meta.config.read_timeout == 1
 
 
-def test_reset_drops_the_session_too(aws):
+def test_reset_drops_the_session_too(aws, monkeypatch):
     before = client("dynamodb")
+    read = _files_read(monkeypatch)
     reset_clients()
     after = client("dynamodb")
-    # A test that switches credentials or endpoints gets a client made afresh
+    # A test that switches credentials or endpoints gets a client made afresh, from a new session
+    # that reads the shared data (the endpoints) again
     assert after is not before
+    assert any(path.endswith("endpoints") for path in read), read
