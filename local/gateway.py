@@ -455,6 +455,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def port_taken(port: int) -> str | None:
+    """Why ``port`` cannot be served on (as the gateway's server binds it), or None when it can."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError as exc:
+            return exc.strerror or str(exc)
+    return None
+
+
+def cannot_listen(port: int, why: str | None) -> str:
+    return f"cannot listen on 127.0.0.1:{port} ({why}); try PORT=<another> make run"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m local.gateway", description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
@@ -462,6 +477,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--dynamodb", choices=MODES, default="auto", help="DynamoDB Local, else moto (auto)")
     parser.add_argument("--seed-jobs", type=int, default=0, help="load a demo data set with N jobs before serving")
     args = parser.parse_args(argv)
+    # Checked before anything starts: the demo data's payments are served on this port too.
+    taken = port_taken(args.port) if args.port else None
+    if taken:
+        print(cannot_listen(args.port, taken), file=sys.stderr)
+        return 1
     started = time.perf_counter()
     stop = threading.Event()
 
@@ -544,7 +564,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         httpd = Server(("127.0.0.1", args.port), make_handler_class(gateway))
     except OSError as exc:
-        print(f"cannot listen on 127.0.0.1:{args.port} ({exc.strerror}); try PORT=<another> make run", file=sys.stderr)
+        print(cannot_listen(args.port, exc.strerror), file=sys.stderr)
         poller.stop()
         queues.stop()
         gateway.pools.stop()

@@ -95,3 +95,18 @@ def test_each_function_gets_only_the_variables_its_own_template_entry_sets() -> 
     assert env["VerifyOtpFunction"]["JWT_PRIVATE_KEY_SECRET_NAME"] == "khaya/local/jwt-private-key"
     assert "MEDIA_BUCKET" not in env["VerifyOtpFunction"] and "MEDIA_BUCKET" not in env["GetHealthFunction"]
     assert all(e["TABLE_NAME"] == "khaya-local" for e in env.values())
+
+
+def test_make_run_on_a_port_in_use_says_which_port_and_how_to_pick_another_before_seeding(capsys) -> None:
+    import socket
+
+    from local.gateway import main
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as other:
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port = other.getsockname()[1]
+        assert main(["--port", str(port), "--seed-jobs", "60"]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot listen on 127.0.0.1:{port} (Address already in use); try PORT=<another> make run" in err
+    assert "Traceback" not in err
