@@ -149,7 +149,17 @@ def test_a_stripe_refund_for_another_amount_is_not_booked(flow):
     assert flow.job(job["id"])["status"] == "funded" and flow.balances(job["id"])["escrow"] == 75000
 
 
-def test_a_reversed_stripe_transfer_is_found_by_its_transfer_group_alone(flow):
+@pytest.mark.parametrize(
+    "names_it",
+    [
+        # Stripe's transfer object carries our reference as its transfer_group (no metadata here)
+        lambda reference: {"transfer_group": reference},
+        # a transfer made without a group (an operator's, in the dashboard) names the payout in its metadata
+        lambda reference: {"metadata": {"reference": reference}},
+    ],
+    ids=["transfer_group", "metadata"],
+)
+def test_a_reversed_stripe_transfer_is_found_by_its_transfer_group_or_its_metadata_alone(flow, names_it):
     res = flow.call(
         "PUT", "/v1/me/payout-account", body={"provider": "stripe", "accountId": "acct_1Nv0FGQ9RKHgCVdK"}, caller=WORKER
     )
@@ -157,8 +167,7 @@ def test_a_reversed_stripe_transfer_is_found_by_its_transfer_group_alone(flow):
     flow.fakes.stripe.transfer_state = "success"
     job, _, reference = flow.payout_sent("stripe", amount=60000)
     assert flow.job(job["id"])["status"] == "paid_out"
-    # Stripe's transfer object carries the reference as its transfer_group (no metadata here)
-    transfer = {"id": "tr_1", "object": "transfer", "amount": 60000, "currency": "zar", "transfer_group": reference}
+    transfer = {"id": "tr_1", "object": "transfer", "amount": 60000, "currency": "zar", **names_it(reference)}
     assert flow.webhook("stripe", *stripe_webhook("transfer.reversed", transfer)).json["outcome"] == "applied"
     assert flow.job(job["id"])["status"] == "completed"
     assert flow.balances(job["id"]) == {"client": -60000, "escrow": 60000, "worker": 0, "platform": 0}

@@ -335,15 +335,20 @@ def test_an_unexpected_failure_is_a_500_with_no_details(flow, monkeypatch):
     assert res.json["error"]["code"] == "internal_error" and res.json["requestId"] == res.headers["x-request-id"]
 
 
-def test_the_request_id_comes_from_lambda_when_api_gateway_gives_none(flow):
+@pytest.mark.parametrize("provider", ["paystack", "stripe"])
+def test_the_request_id_comes_from_lambda_when_api_gateway_gives_none(flow, provider):
     from local.events import LambdaContext, http_event
     from local.loader import function_by_id, load_handler
 
-    body, headers = paystack_webhook("subscription.create", {"id": 1})
-    event = http_event("POST", "/v1/webhooks/paystack", headers=headers, body=body)
+    if provider == "paystack":
+        body, headers = paystack_webhook("subscription.create", {"id": 1})
+    else:
+        body, headers = stripe_webhook("customer.created", {"id": "cus_1", "object": "customer"})
+    event = http_event("POST", f"/v1/webhooks/{provider}", headers=headers, body=body)
     del event["requestContext"]["requestId"]
-    context = LambdaContext("PaystackWebhookFunction")
-    res = load_handler(function_by_id("PaystackWebhookFunction"))(event, context)
+    function = f"{provider.capitalize()}WebhookFunction"
+    context = LambdaContext(function)
+    res = load_handler(function_by_id(function))(event, context)
     assert res["statusCode"] == 200 and res["headers"]["X-Request-Id"] == context.aws_request_id
 
 
