@@ -258,3 +258,15 @@ def test_a_ready_payout_whose_account_was_removed_waits_for_a_new_one(flow):
     flow.payout_account(number="4079998888")
     flow.run_payouts()
     assert [t["destination"] for t in flow.fakes.paystack.called("transfer")] == ["RCP_8888"]
+
+
+def test_paystack_transfer_events_without_a_transfer_code_are_told_apart_by_their_reference(flow):
+    flow.payout_account()
+    first_job, _, first = flow.payout_sent(amount=50000)
+    second_job, _, second = flow.payout_sent(amount=40000)
+    assert first != second
+    # Two transfers' success, each naming only its own reference: neither is taken for a repeat of the other
+    assert transfer_event(flow, "transfer.success", first, transfer_code=None).json["outcome"] == "applied"
+    assert transfer_event(flow, "transfer.success", second, transfer_code=None).json["outcome"] == "applied"
+    shown = [flow.job(j["id"]) for j in (first_job, second_job)]
+    assert [(j["status"], j["payoutStatus"]) for j in shown] == [("paid_out", "paid"), ("paid_out", "paid")]
