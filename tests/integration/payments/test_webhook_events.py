@@ -204,9 +204,18 @@ def test_the_answer_is_json_that_is_never_cached(flow):
     assert as_api_gateway_relays(raw) == {"received": True, "outcome": "ignored"}
 
 
-def test_a_body_flagged_base64_that_is_not_base64_is_a_400(flow):
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda body: "not base64 at all!",
+        # the signed body's base64 with a stray character: a lenient decoder would drop it and accept the event
+        lambda body: "*" + base64.b64encode(body).decode(),
+    ],
+    ids=["garbage", "stray character"],
+)
+def test_a_body_flagged_base64_that_is_not_base64_is_a_400(flow, encode):
     body, headers = paystack_webhook("subscription.create", {"id": 1})
-    raw = handler_answer("paystack", body, headers, {"body": "not base64 at all!", "isBase64Encoded": True})
+    raw = handler_answer("paystack", body, headers, {"body": encode(body), "isBase64Encoded": True})
     assert raw["statusCode"] == 400
     assert json.loads(raw["body"])["error"] == {"code": "malformed_body", "message": "The body is not valid base64."}
 
