@@ -202,6 +202,7 @@ def test_the_answer_is_json_that_is_never_cached(flow):
     assert raw["headers"]["Content-Type"] == "application/json"
     assert raw["headers"]["Cache-Control"] == "no-store"
     assert as_api_gateway_relays(raw) == {"received": True, "outcome": "ignored"}
+    assert raw["body"] == '{"received":true,"outcome":"ignored"}'  # compact, as every other route answers
 
 
 @pytest.mark.parametrize(

@@ -335,8 +335,8 @@ def test_an_unexpected_failure_is_a_500_with_no_details(flow, monkeypatch):
     assert res.json["error"]["code"] == "internal_error" and res.json["requestId"] == res.headers["x-request-id"]
 
 
-@pytest.mark.parametrize("provider", ["paystack", "stripe"])
-def test_the_request_id_comes_from_lambda_when_api_gateway_gives_none(flow, provider):
+def _delivery(provider: str) -> tuple[dict, dict, object]:
+    """A signed delivery's API Gateway event, the Lambda context it is invoked with, and the handler."""
     from local.events import LambdaContext, http_event
     from local.loader import function_by_id, load_handler
 
@@ -344,12 +344,26 @@ def test_the_request_id_comes_from_lambda_when_api_gateway_gives_none(flow, prov
         body, headers = paystack_webhook("subscription.create", {"id": 1})
     else:
         body, headers = stripe_webhook("customer.created", {"id": "cus_1", "object": "customer"})
-    event = http_event("POST", f"/v1/webhooks/{provider}", headers=headers, body=body)
-    del event["requestContext"]["requestId"]
     function = f"{provider.capitalize()}WebhookFunction"
-    context = LambdaContext(function)
-    res = load_handler(function_by_id(function))(event, context)
+    event = http_event("POST", f"/v1/webhooks/{provider}", headers=headers, body=body)
+    return event, LambdaContext(function), load_handler(function_by_id(function))
+
+
+@pytest.mark.parametrize("provider", ["paystack", "stripe"])
+def test_the_request_id_comes_from_lambda_when_api_gateway_gives_none(flow, provider):
+    event, context, handler = _delivery(provider)
+    del event["requestContext"]["requestId"]
+    res = handler(event, context)
     assert res["statusCode"] == 200 and res["headers"]["X-Request-Id"] == context.aws_request_id
+
+
+@pytest.mark.parametrize("provider", ["paystack", "stripe"])
+def test_the_request_id_is_api_gateways_when_it_gives_one(flow, provider):
+    event, context, handler = _delivery(provider)
+    assert event["requestContext"]["requestId"] != context.aws_request_id
+    res = handler(event, context)
+    # the id an operator finds in API Gateway's access log
+    assert res["statusCode"] == 200 and res["headers"]["X-Request-Id"] == event["requestContext"]["requestId"]
 
 
 @pytest.mark.parametrize(
