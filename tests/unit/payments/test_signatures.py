@@ -46,6 +46,15 @@ def test_paystack_accepts_the_previous_key_while_a_rotation_settles():
     assert not paystack_valid(BODY, old, ["sk_live_new", ""])
 
 
+def test_paystack_accepts_the_new_key_while_the_previous_one_is_still_configured():
+    assert paystack_valid(BODY, paystack_signature(BODY, "sk_live_new"), ["sk_live_new", "sk_live_old"])
+
+
+@pytest.mark.parametrize("signature", ["é" * 128, paystack_signature(BODY, "sk_test_k")[:-1] + "é"])
+def test_paystack_refuses_a_signature_with_characters_outside_ascii_without_an_error(signature):
+    assert paystack_valid(BODY, signature, ["sk_test_k"]) is False
+
+
 # ---------------------------------------------------------------- Stripe
 
 
@@ -90,6 +99,37 @@ def test_stripe_accepts_any_matching_v1_and_any_configured_secret():
     header = f"t={t},v1={'a' * 64},v1={good_old},v0={'b' * 64}"
     assert stripe_valid(BODY, header, ["whsec_new", "whsec_old"], now=t)
     assert not stripe_valid(BODY, header, ["whsec_new"], now=t)
+
+
+def test_stripe_trusts_v1_alone_not_a_valid_hmac_under_another_scheme():
+    t = 1_700_000_000
+    signature = stripe_signature(BODY, "whsec_x", t)
+    assert not stripe_valid(BODY, f"t={t},v0={signature}", ["whsec_x"], now=t)
+    assert not stripe_valid(BODY, f"t={t},v1=,x1={signature}", ["whsec_x"], now=t)
+
+
+def test_stripe_refuses_a_header_with_a_malformed_timestamp_even_beside_a_good_one():
+    t = 1_700_000_000
+    good = f"t={t},v1={stripe_signature(BODY, 'whsec_x', t)}"
+    assert stripe_valid(BODY, good, ["whsec_x"], now=t)
+    assert not stripe_valid(BODY, f"t={t}=0,{good}", ["whsec_x"], now=t)
+
+
+def test_stripe_reads_past_an_empty_item_in_the_header():
+    t = 1_700_000_000
+    header = f",t={t},,v1={stripe_signature(BODY, 'whsec_x', t)},"
+    assert stripe_valid(BODY, header, ["whsec_x"], now=t)
+
+
+def test_stripe_tries_every_secret_past_an_empty_one():
+    t = 1_700_000_000
+    assert stripe_valid(BODY, stripe_header(BODY, "whsec_x", t), ["", "whsec_x"], now=t)
+
+
+@pytest.mark.parametrize("candidate", ["é" * 64, "0" * 63 + "é"])
+def test_stripe_refuses_a_signature_with_characters_outside_ascii_without_an_error(candidate):
+    t = 1_700_000_000
+    assert stripe_valid(BODY, f"t={t},v1={candidate}", ["whsec_x"], now=t) is False
 
 
 # ---------------------------------------------------------------- the official library as an oracle
