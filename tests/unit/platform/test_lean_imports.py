@@ -301,3 +301,23 @@ def test_the_phonenumbers_index_only_re_exports():
     assert spec is not None and spec.origin
     # Its one other statement is the doctest guard, which does nothing on import
     assert [e.split(":")[0] for e in _top_level_effects(Path(spec.origin))] == ["if __name__ == '__main__'"]
+
+
+def test_the_layer_makes_clients_and_items_without_importing_boto3():
+    result = _fresh_python(
+        """
+        import json, os, sys
+        os.environ.setdefault("AWS_DEFAULT_REGION", "af-south-1")
+        from khaya.aws import client
+        from khaya.db.codec import from_item, to_item
+        ddb, s3 = client("dynamodb"), client("s3")
+        item = from_item(to_item({"pk": "p", "n": 5, "tags": {"a"}, "blob": b"x"}))
+        print(json.dumps({"boto3": sorted(m for m in sys.modules if m.split(".")[0] in ("boto3", "s3transfer")),
+                          "services": [ddb.meta.service_model.service_name, s3.meta.service_model.service_name],
+                          "item": [item["n"], sorted(item["tags"]), item["blob"].decode()]}))
+        """,
+        ROOT / "layers" / "core",
+    )
+    # Then botocore alone made the clients and the codec did the wire work: boto3's package
+    # (s3transfer, its resource model) is never paid for on a cold start
+    assert result == {"boto3": [], "services": ["dynamodb", "s3"], "item": [5, ["a"], "x"]}
