@@ -177,7 +177,8 @@ _SAME_AS_BOTO3 = [
 ]
 
 
-@pytest.mark.parametrize("value", _SAME_AS_BOTO3, ids=repr)
+# ids by position and type: a set's repr changes order between processes (string hashing)
+@pytest.mark.parametrize("value", _SAME_AS_BOTO3, ids=[f"{i}-{type(v).__name__}" for i, v in enumerate(_SAME_AS_BOTO3)])
 def test_the_wire_shape_is_boto3s_both_ways(value: object) -> None:
     from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
