@@ -223,7 +223,7 @@ def test_powertools_indexes_still_do_only_what_the_lazy_loader_reproduces():
     # Then its top package's __init__ does exactly the two things khaya.lean_imports repeats
     assert _top_level_effects(root / "__init__.py") == ["set_package_logger_handler()", "inject_user_agent()"]
     # And the other indexes only re-export
-    for name in sorted(lean_imports.INDEX_PACKAGES - {lean_imports.TOP}):
+    for name in sorted(lean_imports.POWERTOOLS_INDEXES - {lean_imports.TOP}):
         init = root.joinpath(*name.split(".")[1:], "__init__.py")
         assert _top_level_effects(init) == [], name
 
@@ -261,3 +261,63 @@ def test_an_index_shipped_without_its_source_imports_as_upstream(fake_index):
     )
     # Then the real __init__ ran, as without khaya: every name is there
     assert result == {"cheap": "Cheap", "version": "1", "heavy": True}
+
+
+def test_phone_checks_load_only_phonenumberutil_and_every_phonenumbers_name_still_resolves():
+    result = _fresh_python(
+        """
+        import json, sys
+        from khaya.phones import normalize_phone, region_of
+        phone = normalize_phone("082 123 4567")
+        kenyan = normalize_phone("+254 712 345678")
+        loaded = {m: m in sys.modules for m in ("phonenumbers.phonenumbermatcher",
+                  "phonenumbers.asyoutypeformatter", "phonenumbers.shortnumberinfo")}
+        try:
+            normalize_phone("0800 123 456")  # toll-free: not a mobile
+            refused = False
+        except Exception as exc:
+            refused = type(exc).__name__
+        import phonenumbers
+        from phonenumbers import PhoneNumberMatcher, AsYouTypeFormatter
+        print(json.dumps({"phone": phone, "kenyan": kenyan, "region": region_of(phone), "loaded": loaded,
+                          "refused": refused, "matcher": PhoneNumberMatcher.__name__,
+                          "formatter": AsYouTypeFormatter.__name__, "version": phonenumbers.__version__}))
+        """,
+        ROOT / "layers" / "core",
+    )
+    # Then numbers are read as before, without loading the modules only the matcher and formatters need
+    assert (result["phone"], result["kenyan"], result["region"]) == ("+27821234567", "+254712345678", "ZA")
+    assert result["refused"] == "ValidationFailed"
+    assert result["loaded"] == dict.fromkeys(result["loaded"], False)
+    # And every other name phonenumbers exports still resolves when asked for
+    assert (result["matcher"], result["formatter"]) == ("PhoneNumberMatcher", "AsYouTypeFormatter")
+    assert result["version"]
+
+
+def test_the_phonenumbers_index_only_re_exports():
+    import importlib.util
+
+    spec = importlib.util.find_spec("phonenumbers")
+    assert spec is not None and spec.origin
+    # Its one other statement is the doctest guard, which does nothing on import
+    assert [e.split(":")[0] for e in _top_level_effects(Path(spec.origin))] == ["if __name__ == '__main__'"]
+
+
+def test_the_layer_makes_clients_and_items_without_importing_boto3():
+    result = _fresh_python(
+        """
+        import json, os, sys
+        os.environ.setdefault("AWS_DEFAULT_REGION", "af-south-1")
+        from khaya.aws import client
+        from khaya.db.codec import from_item, to_item
+        ddb, s3 = client("dynamodb"), client("s3")
+        item = from_item(to_item({"pk": "p", "n": 5, "tags": {"a"}, "blob": b"x"}))
+        print(json.dumps({"boto3": sorted(m for m in sys.modules if m.split(".")[0] in ("boto3", "s3transfer")),
+                          "services": [ddb.meta.service_model.service_name, s3.meta.service_model.service_name],
+                          "item": [item["n"], sorted(item["tags"]), item["blob"].decode()]}))
+        """,
+        ROOT / "layers" / "core",
+    )
+    # Then botocore alone made the clients and the codec did the wire work: boto3's package
+    # (s3transfer, its resource model) is never paid for on a cold start
+    assert result == {"boto3": [], "services": ["dynamodb", "s3"], "item": [5, ["a"], "x"]}

@@ -8,7 +8,7 @@
     page = db.query(keys.user_pk(client_id), index=keys.USER_INDEX, sk_prefix=keys.JOB_PREFIX,
                     scope=f"myjobs:{client_id}", cursor=cursor, limit=20)
 
-Importing this package imports neither boto3 nor botocore; they load on the first call.
+Importing this package imports no AWS SDK; botocore loads on the first call (boto3 never does).
 """
 
 from typing import TYPE_CHECKING, Any

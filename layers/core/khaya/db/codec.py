@@ -5,28 +5,102 @@ Going in: str, int, bool, None, bytes, list/tuple, dict, set; ``Decimal`` and ``
 ``int`` when integral and ``Decimal`` otherwise, binary is ``bytes``, sets stay sets.
 Binary reads the same whether boto3 parsed it (``bytes``) or it comes in a stream record as
 Lambda delivers it (JSON, so ``{"B": "<base64>"}``).
-boto3's ``TypeSerializer``/``TypeDeserializer`` do the wire work; they are imported on
-first use so that importing ``khaya.db`` costs nothing on a cold start.
+The wire work follows boto3's ``TypeSerializer``/``TypeDeserializer`` rule for rule (the same
+type order, the same decimal context, the same errors; ``tests/unit/db/test_codec_and_entity.py``
+holds the two side by side), without importing boto3: its package imports s3transfer and its
+resource model, about 30 ms of CPU on the cold start of every function, for two small classes.
 """
 
 from __future__ import annotations
 
 import base64
-from collections.abc import Mapping
-from decimal import Decimal
+from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
+from decimal import Clamped, Context, Decimal, Inexact, Overflow, Rounded, Underflow
 from typing import Any
 
-_ser: Any = None
-_deser: Any = None
+# DynamoDB's numbers: 38 digits, exponents -128 to 126, and nothing rounded silently (boto3's own).
+DYNAMODB_CONTEXT = Context(Emin=-128, Emax=126, prec=38, traps=[Clamped, Overflow, Inexact, Rounded, Underflow])
 
 
-def _codecs() -> tuple[Any, Any]:
-    global _ser, _deser
-    if _ser is None:
-        from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+def _is_binary(value: Any) -> bool:
+    return isinstance(value, bytes | bytearray) or (type(value).__name__ == "Binary" and hasattr(value, "value"))
 
-        _ser, _deser = TypeSerializer(), TypeDeserializer()
-    return _ser, _deser
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, int | Decimal):
+        return True
+    if isinstance(value, float):
+        raise TypeError("Float types are not supported. Use Decimal types instead.")
+    return False
+
+
+def _number(value: Any) -> str:
+    number = str(DYNAMODB_CONTEXT.create_decimal(value))
+    if number in ("Infinity", "NaN"):
+        raise TypeError("Infinity and NaN not supported")
+    return number
+
+
+def _binary(value: Any) -> Any:
+    return value.value if type(value).__name__ == "Binary" else value
+
+
+def _serialize(value: Any) -> dict[str, Any]:
+    """boto3's ``TypeSerializer.serialize``: the first type that fits, in its order."""
+    if value is None:
+        return {"NULL": True}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if _is_number(value):
+        return {"N": _number(value)}
+    if isinstance(value, str):
+        return {"S": value}
+    if _is_binary(value):
+        return {"B": _binary(value)}
+    if isinstance(value, AbstractSet):
+        if False not in map(_is_number, value):
+            return {"NS": [_number(v) for v in value]}
+        if False not in (isinstance(v, str) for v in value):
+            return {"SS": list(value)}
+        if False not in map(_is_binary, value):
+            return {"BS": [_binary(v) for v in value]}
+    if isinstance(value, Mapping):
+        return {"M": {k: _serialize(v) for k, v in value.items()}}
+    if isinstance(value, list | tuple):
+        return {"L": [_serialize(v) for v in value]}
+    raise TypeError(f'Unsupported type "{type(value)}" for value "{value}"')
+
+
+def _bytes(value: Any) -> bytes:
+    if not isinstance(value, bytes | bytearray):
+        raise TypeError("Value must be of the following types: <class 'bytearray'>, <class 'bytes'>")
+    return bytes(value)
+
+
+_DESERIALIZERS: dict[str, Callable[[Any], Any]] = {
+    "null": lambda v: None,
+    "bool": lambda v: v,
+    "n": DYNAMODB_CONTEXT.create_decimal,
+    "s": lambda v: v,
+    "b": _bytes,
+    "ns": lambda v: set(map(DYNAMODB_CONTEXT.create_decimal, v)),
+    "ss": set,
+    "bs": lambda v: set(map(_bytes, v)),
+    "l": lambda v: [_deserialize(x) for x in v],
+    "m": lambda v: {k: _deserialize(x) for k, x in v.items()},
+}
+
+
+def _deserialize(value: Mapping[str, Any]) -> Any:
+    """boto3's ``TypeDeserializer.deserialize`` (binary as ``bytes`` rather than its ``Binary``)."""
+    if not value:
+        raise TypeError("Value must be a nonempty dictionary whose key is a valid dynamodb type.")
+    dynamodb_type = next(iter(value))
+    found = _DESERIALIZERS.get(str(dynamodb_type).lower())
+    if found is None:
+        raise TypeError(f"Dynamodb type {dynamodb_type} is not supported")
+    return found(value[dynamodb_type])
 
 
 def normalise(value: Any) -> Any:
@@ -62,8 +136,7 @@ def _prepare(value: Any) -> Any:
 
 
 def to_attr(value: Any) -> dict[str, Any]:
-    ser, _ = _codecs()
-    return dict(ser.serialize(_prepare(value)))
+    return _serialize(_prepare(value))
 
 
 def _binary_as_bytes(attr: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -80,8 +153,7 @@ def _binary_as_bytes(attr: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def from_attr(attr: Mapping[str, Any]) -> Any:
-    _, deser = _codecs()
-    return normalise(deser.deserialize(_binary_as_bytes(attr)))
+    return normalise(_deserialize(_binary_as_bytes(attr)))
 
 
 def to_item(item: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

@@ -7,9 +7,10 @@ adapters.use(paystack=FakePaystack())   # tests; adapters.use() restores the rea
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from khaya.payments.providers import BankDirectory, ConnectedAccounts, PaymentGateway, PayoutRail
+if TYPE_CHECKING:  # the ports are types only: a route that never calls a provider does not load them
+    from khaya.payments.providers import BankDirectory, ConnectedAccounts, PaymentGateway, PayoutRail
 
 _installed: dict[str, Any] = {}
 
