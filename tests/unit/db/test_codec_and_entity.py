@@ -37,6 +37,12 @@ def test_nan_is_refused() -> None:
         to_item({"pk": "p", "sk": "s", "x": float("nan")})
 
 
+@pytest.mark.parametrize("number", ["Infinity", "-Infinity", "NaN", "-NaN", "sNaN"])
+def test_a_number_dynamodb_cannot_hold_is_refused_before_the_write(number: str) -> None:
+    with pytest.raises(TypeError, match="Infinity and NaN not supported"):
+        to_item({"pk": "p", "sk": "s", "x": Decimal(number)})
+
+
 class Status(enum.StrEnum):
     OPEN = "open"
     DONE = "done"
@@ -191,10 +197,17 @@ def test_the_wire_shape_is_boto3s_both_ways(value: object) -> None:
     assert from_attr(theirs) == normalise(TypeDeserializer().deserialize(_binary_as_bytes(theirs)))
 
 
+class Binary:
+    """Named as boto3's binary wrapper, but holding text: not binary."""
+
+    def __init__(self, value: object) -> None:
+        self.value = value
+
+
 @pytest.mark.parametrize(
     "value",
-    [Decimal("1." + "1" * 40), Decimal("1E+200"), Decimal("Infinity"), object(), {1, "a"}, [{b"x", 1}]],
-    ids=["inexact", "overflow", "infinity", "object", "mixed-set", "nested-mixed-set"],
+    [Decimal("1." + "1" * 40), Decimal("1E+200"), Decimal("Infinity"), object(), {1, "a"}, [{b"x", 1}], Binary("x")],
+    ids=["inexact", "overflow", "infinity", "object", "mixed-set", "nested-mixed-set", "binary-named-text"],
 )
 def test_what_boto3_refuses_is_refused_with_its_error(value: object) -> None:
     from boto3.dynamodb.types import TypeSerializer

@@ -321,3 +321,11 @@ def test_the_layer_makes_clients_and_items_without_importing_boto3():
     # Then botocore alone made the clients and the codec did the wire work: boto3's package
     # (s3transfer, its resource model) is never paid for on a cold start
     assert result == {"boto3": [], "services": ["dynamodb", "s3"], "item": [5, ["a"], "x"]}
+
+
+def test_only_a_doctest_guard_with_nothing_else_is_skipped_by_the_lazy_loader():
+    guarded = 'if __name__ == "__main__":\n    run_doctests()\n'
+    assert lean_imports.Index(guarded, "p").effects == []
+    # an else branch runs on import, so the lazy loader must keep the statement
+    with_else = guarded + "else:\n    register_loader()\n"
+    assert [ast.unparse(e) for e in lean_imports.Index(with_else, "p").effects] == [with_else.strip().replace('"', "'")]

@@ -6,8 +6,9 @@ Going in: str, int, bool, None, bytes, list/tuple, dict, set; ``Decimal`` and ``
 Binary reads the same whether boto3 parsed it (``bytes``) or it comes in a stream record as
 Lambda delivers it (JSON, so ``{"B": "<base64>"}``).
 The wire work follows boto3's ``TypeSerializer``/``TypeDeserializer`` rule for rule (the same
-type order, the same decimal context, the same errors; ``tests/unit/db/test_codec_and_entity.py``
-holds the two side by side), without importing boto3: its package imports s3transfer and its
+type order, the same decimal context, the same errors for what DynamoDB can hold, and no
+infinity or NaN of either sign; ``tests/unit/db/test_codec_and_entity.py`` holds the two side
+by side), without importing boto3: its package imports s3transfer and its
 resource model, about 30 ms of CPU on the cold start of every function, for two small classes.
 """
 
@@ -24,7 +25,9 @@ DYNAMODB_CONTEXT = Context(Emin=-128, Emax=126, prec=38, traps=[Clamped, Overflo
 
 
 def _is_binary(value: Any) -> bool:
-    return isinstance(value, bytes | bytearray) or (type(value).__name__ == "Binary" and hasattr(value, "value"))
+    return isinstance(value, bytes | bytearray) or (
+        type(value).__name__ == "Binary" and isinstance(getattr(value, "value", None), bytes | bytearray)
+    )
 
 
 def _is_number(value: Any) -> bool:
@@ -36,10 +39,10 @@ def _is_number(value: Any) -> bool:
 
 
 def _number(value: Any) -> str:
-    number = str(DYNAMODB_CONTEXT.create_decimal(value))
-    if number in ("Infinity", "NaN"):
+    number = DYNAMODB_CONTEXT.create_decimal(value)
+    if not number.is_finite():  # boto3 lets -Infinity and -NaN through, for DynamoDB to refuse
         raise TypeError("Infinity and NaN not supported")
-    return number
+    return str(number)
 
 
 def _binary(value: Any) -> Any:
