@@ -1,6 +1,7 @@
 """The Lambda authorizer: only valid, current tokens of active users get through."""
 
 import json
+import secrets
 import time
 
 import jwt
@@ -305,6 +306,9 @@ def test_before_the_operator_sets_the_keys_tokens_are_refused_and_sign_in_is_503
     assert call_route("GET", "/v1/me", caller=answer["context"]).status == 401
     res = call_route("POST", "/v1/auth/refresh", body={"refreshToken": user["tokens"]["refreshToken"]})
     assert res.status == 503 and res.json["error"]["code"] == "signing_key_unavailable"
+    # (a token that would not be rotated anyway is refused as it is: no key is needed to say so)
+    unknown = call_route("POST", "/v1/auth/refresh", body={"refreshToken": secrets.token_urlsafe(32)})
+    assert unknown.status == 401, unknown
     # And nothing was used up: once the operator rotates the key, the same refresh token works
     from khaya.identity.cli import rotate_jwt_key
 

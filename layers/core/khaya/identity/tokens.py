@@ -132,7 +132,6 @@ def _lookup(refresh_token: str) -> tuple[str, dict[str, Any] | None]:
 
 def refresh(refresh_token: str) -> dict[str, Any]:
     """Rotate: the presented token becomes used, a new pair is returned (see module doc)."""
-    require_signing_key()
     now = int(time.time())
     token_hash, rt = _lookup(refresh_token)
     if rt is None or int(rt.get("expiresAt", 0)) <= now:
@@ -156,6 +155,9 @@ def refresh(refresh_token: str) -> dict[str, Any]:
     ):
         metric("TokenRefresh", result="revoked")
         raise _invalid_refresh()
+    # Only a token that will be rotated needs the key: 503 here, before anything is used up; an
+    # invalid one is refused without reading (or parsing) it.
+    require_signing_key()
 
     new_token = secrets.token_urlsafe(32)
     new_hash = _hash(new_token)
