@@ -323,6 +323,35 @@ def test_a_webhook_that_is_not_json_or_too_large_is_refused_in_the_envelope(flow
     assert big.headers["x-request-id"] and big.json["requestId"] == big.headers["x-request-id"]
 
 
+@pytest.mark.parametrize("provider", ["paystack", "stripe"])
+def test_a_delivery_while_the_table_is_unreachable_is_a_503_saying_when_to_retry_and_the_retry_funds_once(
+    flow, provider
+):
+    from botocore.exceptions import EndpointConnectionError
+
+    from khaya.aws import client
+
+    job, bid = flow.assigned_job(amount=75000)
+    payment = flow.paid(job["id"], provider)
+    table = client("dynamodb")
+
+    def unreachable(**_):
+        raise EndpointConnectionError(endpoint_url="https://dynamodb.af-south-1.amazonaws.com")
+
+    # Given DynamoDB cannot be reached while the provider delivers
+    table.meta.events.register("before-send.dynamodb", unreachable)
+    try:
+        res = flow.confirm(payment, bid)
+    finally:
+        table.meta.events.unregister("before-send.dynamodb", unreachable)
+    # Then the provider is told to deliver again, and when (an error's own headers reach the answer)
+    assert res.status == 503 and res.json["error"]["code"] == "dependency_unavailable"
+    assert res.headers["retry-after"] == "1"
+    # And its next delivery funds the job, once
+    assert flow.confirm(payment, bid).json["outcome"] == "applied"
+    assert flow.job(job["id"])["status"] == "funded" and flow.balances(job["id"])["escrow"] == 75000
+
+
 def test_an_unexpected_failure_is_a_500_with_no_details(flow, monkeypatch):
     import khaya.payments.webhooks as webhooks
 
