@@ -106,8 +106,8 @@ def _signing_key() -> tuple[str, Any]:
 
 
 def require_signing_key() -> None:
-    """503 now, before any state changes, if tokens cannot be signed (so no code or refresh
-    token is used up for a sign-in that cannot finish)."""
+    """503 now, before the presented code or refresh token is used up, if tokens cannot be signed
+    (so none is used up for a sign-in that cannot finish)."""
     _signing_key()
 
 
