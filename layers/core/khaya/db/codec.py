@@ -3,7 +3,7 @@
 Going in: str, int, bool, None, bytes, list/tuple, dict, set; ``Decimal`` and ``float``
 (floats become exact decimal strings; never use them for money). Coming out: numbers are
 ``int`` when integral and ``Decimal`` otherwise, binary is ``bytes``, sets stay sets.
-Binary reads the same whether boto3 parsed it (``bytes``) or it comes in a stream record as
+Binary reads the same whether botocore parsed it (``bytes``) or it comes in a stream record as
 Lambda delivers it (JSON, so ``{"B": "<base64>"}``).
 The wire work follows boto3's ``TypeSerializer``/``TypeDeserializer`` rule for rule (the same
 type order, the same decimal context, the same errors for what DynamoDB can hold, and no
