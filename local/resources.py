@@ -23,13 +23,11 @@ _jwt_pair: list[tuple[str, str, str]] = []
 
 def _jwt_private_key() -> str:
     """A fresh ES256 signing key; the public-key secret below is generated from the same pair."""
-    import json
-
-    from khaya.identity.jwt_keys import new_key_pair
+    from khaya.identity.jwt_keys import new_key_pair, private_key_document
 
     _jwt_pair[:] = [new_key_pair()]
     kid, private_pem, _ = _jwt_pair[0]
-    return json.dumps({"kid": kid, "alg": "ES256", "privateKey": private_pem})
+    return private_key_document(kid, private_pem)
 
 
 def _jwt_public_keys() -> str:

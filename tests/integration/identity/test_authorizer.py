@@ -57,6 +57,138 @@ def test_access_tokens_live_at_most_15_minutes(aws, call_route):
     assert {"iss", "aud", "sub", "role", "jti", "exp", "tv", "sid"} <= set(claims)
 
 
+def _public_keys() -> dict[str, str]:
+    from khaya.config import settings
+    from khaya.secrets import get_secret
+
+    return json.loads(get_secret(settings().require("JWT_PUBLIC_KEYS_SECRET_NAME")))["keys"]
+
+
+def test_issued_tokens_verify_under_an_independent_jwt_library(aws, call_route):
+    # Given tokens from sign-in and from a refresh (the layer signs them itself, with cryptography)
+    user = signup_and_login_in_process(call_route, "worker")
+    fresh = call_route("POST", "/v1/auth/refresh", body={"refreshToken": user["tokens"]["refreshToken"]}).json
+    for token in (user["tokens"]["accessToken"], fresh["accessToken"]):
+        header = jwt.get_unverified_header(token)
+        assert header == {"alg": "ES256", "kid": header["kid"], "typ": "JWT"}
+        # Then pyjwt verifies the signature with the published key, and reads the same claims
+        claims = jwt.decode(
+            token,
+            _public_keys()[header["kid"]],
+            algorithms=["ES256"],
+            audience="khaya-api",
+            issuer="khaya-local",
+            options={"require": ["exp", "iat", "sub", "jti"]},
+        )
+        assert claims["sub"] == user["user"]["userId"] and claims["role"] == "worker"
+        assert len(jwt.utils.base64url_decode(token.rsplit(".", 1)[1])) == 64  # R||S, not DER
+        # And a token differing in one signature byte is refused by pyjwt and by the authorizer
+        head, body, sig = token.split(".")
+        raw = bytearray(jwt.utils.base64url_decode(sig))
+        raw[10] ^= 1
+        bad = f"{head}.{body}.{jwt.utils.base64url_encode(bytes(raw)).decode()}"
+        with pytest.raises(jwt.InvalidSignatureError):
+            jwt.decode(bad, _public_keys()[header["kid"]], algorithms=["ES256"], audience="khaya-api")
+        assert _refused(_authorize(bad), "invalid_token")
+
+
+def _signing_secret(sm) -> tuple[str, dict]:
+    from khaya.config import settings
+
+    name = settings().require("JWT_PRIVATE_KEY_SECRET_NAME")
+    return name, json.loads(sm.get_secret_value(SecretId=name)["SecretString"])
+
+
+def test_a_signing_secret_written_before_the_scalar_was_added_still_signs(aws, call_route):
+    from khaya.aws import client
+    from khaya.secrets import reset_secrets
+
+    user = signup_and_login_in_process(call_route, "client")
+    # Given the signing secret as it was first written: the PEM only, no "d"
+    sm = client("secretsmanager")
+    name, doc = _signing_secret(sm)
+    assert set(doc) == {"kid", "alg", "privateKey", "d"}
+    sm.put_secret_value(SecretId=name, SecretString=json.dumps({k: doc[k] for k in ("kid", "alg", "privateKey")}))
+    reset_secrets()
+    # Then a refresh signs with the PEM's key: pyjwt verifies it with the published key
+    fresh = call_route("POST", "/v1/auth/refresh", body={"refreshToken": user["tokens"]["refreshToken"]})
+    assert fresh.status == 200, fresh
+    token = fresh.json["accessToken"]
+    pem = _public_keys()[jwt.get_unverified_header(token)["kid"]]
+    assert jwt.decode(token, pem, algorithms=["ES256"], audience="khaya-api")["sub"] == user["user"]["userId"]
+
+
+@pytest.mark.parametrize("kind", ["SECP384R1 PEM", "ed25519 PEM", "48-byte d", "zero d"])
+def test_a_signing_key_that_is_not_p256_is_503_and_uses_nothing_up(aws, call_route, kind):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+    from khaya.aws import client
+    from khaya.secrets import reset_secrets
+
+    user = signup_and_login_in_process(call_route, "client")
+    # Given an operator put a key of another algorithm in the signing secret
+    key = ed25519.Ed25519PrivateKey.generate() if kind.startswith("ed") else ec.generate_private_key(ec.SECP384R1())
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    sm = client("secretsmanager")
+    name, good = _signing_secret(sm)
+    bad = {"kid": "other", "privateKey": pem}
+    if kind == "48-byte d":
+        bad = {**good, "d": jwt.utils.base64url_encode(b"\x01" * 48).decode()}
+    elif kind == "zero d":  # 32 bytes, but not a valid P-256 private scalar
+        bad = {**good, "d": jwt.utils.base64url_encode(bytes(32)).decode()}
+    sm.put_secret_value(SecretId=name, SecretString=json.dumps(bad))
+    good = json.dumps(good)
+    reset_secrets()
+    # Then a refresh is a 503 that names the key, not a token no verifier accepts
+    res = call_route("POST", "/v1/auth/refresh", body={"refreshToken": user["tokens"]["refreshToken"]})
+    assert res.status == 503 and res.json["error"]["code"] == "signing_key_unavailable", res
+    # And with the key back, the same refresh token still works
+    sm.put_secret_value(SecretId=name, SecretString=good)
+    reset_secrets()
+    again = call_route("POST", "/v1/auth/refresh", body={"refreshToken": user["tokens"]["refreshToken"]})
+    assert again.status == 200, again
+
+
+@pytest.mark.parametrize("route", ["refresh", "verify"])
+def test_the_key_checked_before_a_token_or_code_is_spent_is_the_key_that_signs(
+    aws, call_route, sender, monkeypatch, route
+):
+    import khaya.secrets
+    from khaya.config import settings
+    from khaya.errors import ServiceUnavailable
+
+    user = signup_and_login_in_process(call_route, "client")
+    if route == "refresh":
+        path, body = "/v1/auth/refresh", {"refreshToken": user["tokens"]["refreshToken"]}
+    else:
+        assert call_route("POST", "/v1/auth/otp", body={"phone": user["phone"], "purpose": "login"}).status == 202
+        path, body = (
+            "/v1/auth/verify",
+            {"phone": user["phone"], "code": sender.last_code(user["phone"]), "purpose": "login"},
+        )
+    # Given the signing secret can be read once, and then not (its cache ran out as the extension went down)
+    name, real, reads = settings().require("JWT_PRIVATE_KEY_SECRET_NAME"), khaya.secrets.get_secret, []
+
+    def once(secret: str, **kwargs):
+        if secret == name:
+            reads.append(secret)
+            if len(reads) > 1:
+                raise ServiceUnavailable("Secrets are unavailable.", code="secrets_unavailable")
+        return real(secret, **kwargs)
+
+    monkeypatch.setattr(khaya.secrets, "get_secret", once)
+    # When the refresh token or code is presented
+    res = call_route("POST", path, body=body)
+    # Then the read that allowed spending it also signs: tokens come back, nothing is spent for nothing
+    assert res.status == 200, res
+    assert reads == [name]
+    claims = jwt.decode(res.json["accessToken"], options={"verify_signature": False})
+    assert claims["sub"] == user["user"]["userId"]
+
+
 def _forge(kind: str, user) -> str:
     kid, pem = _private_key()
     if kind == "alg_none":

@@ -50,7 +50,9 @@ def test_one_code_verified_twice_at_once_signs_in_once(fake):
 def _session(phone: str) -> dict:
     user = accounts._user_by_phone(phone)
     assert user is not None
-    return tokens.start_session(user)
+    from khaya.identity.jwt_keys import require_signing_key
+
+    return tokens.start_session(user, require_signing_key())
 
 
 def test_one_refresh_token_used_twice_at_once_ends_the_session(fake):

@@ -277,7 +277,7 @@ def verify(phone_raw: str, code: str, purpose: str, *, signup_id: str | None = N
     """Check a signup/login code → a token pair. A signup code activates the account (see the
     module doc for ``signup_id``: a signup that is not the pending one → 409 ``signup_replaced``)."""
     phone = normalize_phone(phone_raw)
-    require_signing_key()
+    signing_key = require_signing_key()
     used = otp.verify_code(phone, purpose, code)
     user = _user_by_phone(phone)
     if user is None:
@@ -321,7 +321,7 @@ def verify(phone_raw: str, code: str, purpose: str, *, signup_id: str | None = N
             user.pop("passwordHash", None)
     _require_active(user)
     metric("Login", result="ok", method="otp")
-    return tokens.start_session(user)
+    return tokens.start_session(user, signing_key)
 
 
 def _require_active(user: dict[str, Any]) -> None:
@@ -373,7 +373,7 @@ def login(phone_raw: str, password: str, *, source_ip: str) -> dict[str, Any]:
     Each attempt takes its slots *before* the password is checked, and a success gives them
     back: concurrent guesses cannot get past the limits."""
     phone = normalize_phone(phone_raw)
-    require_signing_key()
+    signing_key = require_signing_key()
     slots = _LoginSlots(phone, source_ip)
     try:
         slots.take()
@@ -392,7 +392,7 @@ def login(phone_raw: str, password: str, *, source_ip: str) -> dict[str, Any]:
     if passwords.needs_rehash(str(stored)):
         db.update(*keys.user(str(user["userId"])), set={"passwordHash": passwords.hash_password(password)})
     metric("Login", result="ok", method="password")
-    return tokens.start_session(user)
+    return tokens.start_session(user, signing_key)
 
 
 def reset_password(phone_raw: str, code: str, new_password: str) -> None:

@@ -34,7 +34,7 @@ def create_admin(phone: str, name: str, password: str | None = None) -> dict[str
 def rotate_jwt_key(keep: int = 2) -> str:
     from khaya.aws import client
     from khaya.config import settings
-    from khaya.identity.jwt_keys import new_key_pair
+    from khaya.identity.jwt_keys import new_key_pair, private_key_document
 
     cfg = settings()
     sm = client("secretsmanager")
@@ -49,7 +49,7 @@ def rotate_jwt_key(keep: int = 2) -> str:
     sm.put_secret_value(SecretId=public_name, SecretString=json.dumps({"keys": keys}))
     sm.put_secret_value(
         SecretId=cfg.require("JWT_PRIVATE_KEY_SECRET_NAME"),
-        SecretString=json.dumps({"kid": kid, "alg": "ES256", "privateKey": private_pem}),
+        SecretString=private_key_document(kid, private_pem),
     )
     return kid
 

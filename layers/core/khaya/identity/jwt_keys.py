@@ -2,14 +2,20 @@
 
 Two secrets, so that only the auth functions can sign:
 
-* ``JWT_PRIVATE_KEY_SECRET_NAME``: ``{"kid": ..., "privateKey": <PKCS8 PEM, P-256>}``; read by
-  the functions that issue tokens (signup/verify/login/refresh).
+* ``JWT_PRIVATE_KEY_SECRET_NAME``: ``{"kid": ..., "privateKey": <PKCS8 PEM, P-256>, "d": ...}``;
+  read by the functions that issue tokens (signup/verify/login/refresh). ``d`` is the same key's
+  private scalar (base64url, as a JWK's ``d``), loaded with the EC module alone; a document
+  without it (written before it was added) is read from the PEM.
 * ``JWT_PUBLIC_KEYS_SECRET_NAME``: ``{"keys": {<kid>: <SPKI PEM>, ...}}``; read by the
   authorizer. During a rotation it holds the new and the previous key
   (``python -m khaya.identity.cli rotate-jwt-key``), so tokens signed just before stay valid.
 
-Verification imports only ``cryptography`` (no pyjwt): the authorizer's cold start depends on
-it. Issuing uses pyjwt. Claims: ``iss``, ``aud``, ``sub``, ``role``, ``jti``, ``iat``, ``exp``,
+Signing and verification use ``cryptography``'s EC module directly (JWS compact serialization
+with ES256, RFC 7515/7518, nothing else), not pyjwt, and the signing key is not parsed from PEM:
+pyjwt's import (its JWK and JWKS-client modules: x509, ``urllib.request``, ``ssl``) and
+cryptography's serialization package (every key type's module) were most of what a token-issuing
+cold start paid beyond a bare handler (see the README's cold-start section). Tests hold both
+directions to pyjwt. Claims: ``iss``, ``aud``, ``sub``, ``role``, ``jti``, ``iat``, ``exp``,
 ``tv`` (the user's token version; bumping it kills every token of the user) and ``sid`` (the
 session, i.e. the refresh-token family: revoking it kills the session's access tokens too).
 """
@@ -83,9 +89,35 @@ def _public_keys(*, fresh: bool = False) -> dict[str, Any]:
     return found
 
 
-def _signing_key() -> tuple[str, Any]:
+def _load_private(doc: dict[str, Any]) -> Any:
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    if "d" in doc:
+        scalar = _b64url(doc["d"])
+        if len(scalar) != 32:
+            raise ValueError("not a P-256 scalar")
+        return ec.derive_private_key(int.from_bytes(scalar, "big"), ec.SECP256R1())
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
+    key = load_pem_private_key(doc["privateKey"].encode(), password=None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
+        raise ValueError("not a P-256 key")
+    return key
+
+
+def private_key_document(kid: str, private_pem: str) -> str:
+    """The signing secret's value for a key made by ``new_key_pair``."""
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    key = load_pem_private_key(private_pem.encode(), password=None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
+        raise ValueError("the signing key must be P-256 (ES256)")
+    d = _b64url_encode(key.private_numbers().private_value.to_bytes(32, "big"))
+    return json.dumps({"kid": kid, "alg": ALGORITHM, "privateKey": private_pem, "d": d})
+
+
+def _signing_key() -> tuple[str, Any]:
     from khaya.config import settings
     from khaya.secrets import get_secret
 
@@ -94,7 +126,7 @@ def _signing_key() -> tuple[str, Any]:
     if found is None:
         try:
             doc = json.loads(raw)
-            found = (str(doc["kid"]), load_pem_private_key(doc["privateKey"].encode(), password=None))
+            found = (str(doc["kid"]), _load_private(doc))
         except (ValueError, KeyError, TypeError, AttributeError):
             from khaya.errors import ServiceUnavailable
 
@@ -105,18 +137,20 @@ def _signing_key() -> tuple[str, Any]:
     return found  # type: ignore[no-any-return]
 
 
-def require_signing_key() -> None:
-    """503 now, before the presented code or refresh token is used up, if tokens cannot be signed
-    (so none is used up for a sign-in that cannot finish)."""
-    _signing_key()
+def require_signing_key() -> tuple[str, Any]:
+    """The signing key (kid, key), or a 503 now, before the presented code or refresh token is used
+    up (so none is used up for a sign-in that cannot finish). Sign with what it returns: a second
+    read after the code or token is spent could fail where this one did not."""
+    return _signing_key()
 
 
-def issue_access_token(user_id: str, role: str, token_version: int, session_id: str) -> tuple[str, int]:
-    """A signed access token of session ``session_id`` and its lifetime in seconds."""
-    import jwt
-
+def issue_access_token(
+    user_id: str, role: str, token_version: int, session_id: str, signing_key: tuple[str, Any]
+) -> tuple[str, int]:
+    """A token of session ``session_id`` signed with ``signing_key`` (from ``require_signing_key``)
+    and its lifetime in seconds."""
     issuer, audience = _cfg()
-    kid, key = _signing_key()
+    kid, key = signing_key
     now = int(time.time())
     ttl = access_ttl()
     claims = {
@@ -130,7 +164,26 @@ def issue_access_token(user_id: str, role: str, token_version: int, session_id: 
         "iat": now,
         "exp": now + ttl,
     }
-    return jwt.encode(claims, key, algorithm=ALGORITHM, headers={"kid": kid}), ttl
+    return _sign(claims, kid, key), ttl
+
+
+def _b64url_encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def _json_part(value: dict[str, Any]) -> str:
+    return _b64url_encode(json.dumps(value, separators=(",", ":"), sort_keys=True).encode("utf-8"))
+
+
+def _sign(claims: dict[str, Any], kid: str, key: Any) -> str:
+    """JWS compact: ``header.payload.signature``, the signature R||S (32 bytes each, RFC 7518 §3.4)."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+
+    signing_input = _json_part({"alg": ALGORITHM, "kid": kid, "typ": "JWT"}) + "." + _json_part(claims)
+    r, s = decode_dss_signature(key.sign(signing_input.encode("ascii"), ec.ECDSA(hashes.SHA256())))
+    return signing_input + "." + _b64url_encode(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
 
 
 def _b64url(part: str) -> bytes:
@@ -148,8 +201,7 @@ def verify_access_token(token: str) -> dict[str, Any]:
     """The claims of a valid token; ``InvalidToken`` for anything else (alg none/HS*, unknown
     kid, bad signature, expired, wrong iss/aud, missing claims, unknown role).
 
-    Verified with ``cryptography`` directly rather than pyjwt: pyjwt's import (x509, JWKS
-    client...) cost the authorizer ~40 ms of cold start. The rules are JWS compact + ES256
+    The rules are JWS compact + ES256
     (RFC 7518 §3.4: a 64-byte R||S signature over ``header.payload``), nothing else accepted.
     """
     from cryptography.exceptions import InvalidSignature

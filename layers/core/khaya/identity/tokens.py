@@ -79,14 +79,15 @@ def _token_item(token_hash: str, user_id: str, family_id: str, expires_at: int) 
     }
 
 
-def _pair(user: dict[str, Any], family_id: str, refresh_token: str) -> dict[str, Any]:
+def _pair(user: dict[str, Any], family_id: str, refresh_token: str, signing_key: tuple[str, Any]) -> dict[str, Any]:
     version = int(user.get("tokenVersion", 0))
-    access, ttl = issue_access_token(str(user["userId"]), str(user["role"]), version, family_id)
+    access, ttl = issue_access_token(str(user["userId"]), str(user["role"]), version, family_id, signing_key)
     return {"accessToken": access, "refreshToken": refresh_token, "expiresIn": ttl, "user": public_user(user)}
 
 
-def start_session(user: dict[str, Any]) -> dict[str, Any]:
-    """A new family for ``user`` (an active user item) → the token pair of the API."""
+def start_session(user: dict[str, Any], signing_key: tuple[str, Any]) -> dict[str, Any]:
+    """A new family for ``user`` (an active user item) → the token pair of the API, its access
+    token signed with ``signing_key`` (``require_signing_key()``, read before anything was spent)."""
     user_id = str(user["userId"])
     family_id = uuid.uuid4().hex
     token = secrets.token_urlsafe(32)
@@ -112,7 +113,7 @@ def start_session(user: dict[str, Any]) -> dict[str, Any]:
             db.tx_put(_token_item(token_hash, user_id, family_id, expires_at), condition="attribute_not_exists(pk)"),
         ]
     )
-    return _pair(user, family_id, token)
+    return _pair(user, family_id, token, signing_key)
 
 
 def revoke_family(user_id: str, family_id: str, reason: str) -> None:
@@ -157,7 +158,7 @@ def refresh(refresh_token: str) -> dict[str, Any]:
         raise _invalid_refresh()
     # Only a token that will be rotated needs the key: 503 here, before anything is used up; an
     # invalid one is refused without reading (or parsing) it.
-    require_signing_key()
+    signing_key = require_signing_key()
 
     new_token = secrets.token_urlsafe(32)
     new_hash = _hash(new_token)
@@ -193,7 +194,7 @@ def refresh(refresh_token: str) -> dict[str, Any]:
         metric("TokenRefresh", result="reuse")
         raise _invalid_refresh() from None
     metric("TokenRefresh", result="ok")
-    return _pair(user, family_id, new_token)
+    return _pair(user, family_id, new_token, signing_key)
 
 
 def logout(refresh_token: str) -> None:
