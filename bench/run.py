@@ -54,6 +54,7 @@ import sys
 import sysconfig
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -84,6 +85,9 @@ class Target:
     built: bool
     event: dict[str, Any] = field(default_factory=dict)
     event_source: str = ""
+    restore: Callable[[], None] | None = None  # a scenario's state reset before each run
+    expect_status: int | None = None
+    replay_first: bool = False
 
 
 # ---------------------------------------------------------------- discovery
@@ -221,16 +225,20 @@ def default_event(fn: FunctionDef, authorizers: set[str]) -> tuple[dict[str, Any
     )
 
 
-def prepare_events(targets: list[Target], ddb: Any, table: str, authorizers: set[str]) -> None:
+def prepare_events(
+    targets: list[Target], ddb: Any, table: str, authorizers: set[str], endpoint_url: str | None = None
+) -> None:
     from bench.scenarios import SCENARIOS, Context
 
     for t in targets:
         event, source = default_event(t.fn, authorizers)
         hook = SCENARIOS.get(t.fn.logical_id)
         if hook is not None:
-            made = hook(Context(t.fn.logical_id, table, ddb, event))
+            ctx = Context(t.fn.logical_id, table, ddb, event, endpoint_url)
+            made = hook(ctx)
             if made is not None:
                 event, source = made, "bench/scenarios.py"
+            t.restore, t.expect_status, t.replay_first = ctx.restore, ctx.expect_status, ctx.replay_first
         t.event, t.event_source = event, source
 
 
@@ -353,12 +361,15 @@ class Side:
         }
 
 
-def _importtimes(side: Side, runs: int) -> tuple[dict[str, int], dict[str, int], list[dict[str, Any]]]:
+def _importtimes(
+    side: Side, runs: int, restore: Callable[[], None]
+) -> tuple[dict[str, int], dict[str, int], list[dict[str, Any]]]:
     """Per module, the least self and cumulative µs of ``runs`` cold children under -X importtime."""
     self_us: dict[str, int] = {}
     cum_us: dict[str, int] = {}
     reports = []
     for _ in range(runs):
+        restore()
         _, report = spawn(side.spec("cold"), side.env, side.cwd, python_args=("-X", "importtime"))
         reports.append(report)
         for line in report["stderr"].splitlines():
@@ -376,13 +387,16 @@ def importtime(t: Target, endpoint: str, workdir: Path, overlay: Path | None, ru
     would pay them (no bytecode written). With ``runs`` > 1 each module's times are the least
     of its runs: on a shared machine the least is the closest to what the import itself costs."""
     real = real_side(t, endpoint, workdir, overlay)
+    restore = t.restore or (lambda: None)
+    restore()
     _, first = spawn(real.spec("warm", warm_runs=1, count=True), real.env, real.cwd)
-    replay = replay_file(first["warm_calls"] or first["first_calls"], workdir, t.fn.logical_id)
+    calls = first["first_calls"] if t.replay_first else first["warm_calls"]
+    replay = replay_file(calls or first["first_calls"], workdir, t.fn.logical_id)
     bare_env = child_env(t.fn.environment, endpoint, [BARE_DIR], str(workdir))
     bare_env["BENCH_REPLAY"] = str(replay)
     bare = Side("bare", BARE_DIR, bare_env, "bare_handler", "handler", real.event_file, t.fn.logical_id, {})
-    self_us, cum_us, reports = _importtimes(real, runs)
-    bare_self, _, bare_reports = _importtimes(bare, runs)
+    self_us, cum_us, reports = _importtimes(real, runs, restore)
+    bare_self, _, bare_reports = _importtimes(bare, runs, restore)
     by_pkg: dict[str, int] = {}
     for name, us in self_us.items():
         top = name.split(".", 1)[0]
@@ -485,14 +499,16 @@ def bench_one(
     fn = t.fn
     real = real_side(t, endpoint, workdir, overlay)
     home, event_file, leak = str(workdir), real.event_file, real.leak_check
+    restore = t.restore or (lambda: None)
 
     # Warm run of the real function first: it also records the DynamoDB calls to replay.
+    restore()
     _, warm_report = spawn(
         real.spec("warm", warm_runs=args.warm_runs, count=True, profile=fn.logical_id in (args.profile or [])),
         real.env,
         real.cwd,
     )
-    calls = warm_report["warm_calls"]
+    calls = warm_report["first_calls"] if t.replay_first else warm_report["warm_calls"]
     # A function that calls DynamoDB only on its first request (the authorizer caches the user)
     # is compared with a bare handler making that same call, not with one that imports nothing.
     replay = replay_file(calls or warm_report["first_calls"], workdir, fn.logical_id)
@@ -502,6 +518,7 @@ def bench_one(
     _, bare_warm_report = spawn(bare.spec("warm", warm_runs=args.warm_runs, count=True), bare.env, bare.cwd)
     for _ in range(args.warm_rounds - 1):  # more process pairs, alternated, so a busy moment hits both sides
         for side, report in ((real, warm_report), (bare, bare_warm_report)):
+            restore()
             _, more = spawn(side.spec("warm", warm_runs=args.warm_runs, count=True), side.env, side.cwd)
             report["warm_ms"] += more["warm_ms"]
             report["ddb_ms"] += more["ddb_ms"]
@@ -510,8 +527,13 @@ def bench_one(
     bare_cold: list[dict[str, Any]] = []
     load = os.getloadavg()[0]
     for _ in range(args.cold_runs):  # interleaved, so drift hits both sides alike
+        restore()
         cold(real, real_cold)
+        restore()
         cold(bare, bare_cold)
+    wrong = [r["status"] for r in real_cold if t.expect_status is not None and r["status"] != t.expect_status]
+    if wrong:
+        raise RuntimeError(f"cold runs answered {wrong}, not the scenario's {t.expect_status}")
 
     ops = [c["operation"] for c in calls]
     first_ops = [c["operation"] for c in warm_report["first_calls"]]
@@ -689,7 +711,7 @@ def main(argv: list[str] | None = None) -> int:
             # No stream: nothing on a request path reads it, and moto copies every stream record
             # into each transaction's rollback copy (memory and time that grow with every write).
             create_resources(endpoint_url=endpoint, table_stream=False)
-            prepare_events([t], ddb, TEST_ENV["TABLE_NAME"], auth)
+            prepare_events([t], ddb, TEST_ENV["TABLE_NAME"], auth, endpoint)
 
         if args.bytecode:
             args.no_write = True

@@ -18,7 +18,11 @@ used. A scenario may also return ``None`` to keep that event (seeding only). The
 event is served on every warm invocation: a route that can only succeed once per input
 (create, accept...) should seed what makes a repeat still exercise the real path (the
 table reflects the first run's writes), or accept that repeats measure its 4xx path and
-say so in a comment.
+say so in a comment. A route that can succeed only once per seeded state (a refresh token
+rotates) registers ``ctx.before_each_run(restore)``: the harness calls ``restore`` before every
+cold run of either side and before each warm process, and with ``ctx.expect_status`` set it
+refuses a run whose cold answers differ from it (so the row cannot quietly measure a 4xx). Its
+bare twin then replays the first request's DynamoDB calls, the ones a cold start makes.
 """
 
 from __future__ import annotations
@@ -49,9 +53,24 @@ class Context:
     table_name: str
     ddb: Any  # a boto3 DynamoDB client pointed at the bench's moto server
     default_event: dict[str, Any]
+    endpoint_url: str | None = None  # the bench's moto server (None: boto3's default, e.g. moto in-process)
+    restore: Callable[[], None] | None = None
+    expect_status: int | None = None
+    replay_first: bool = False
 
     http_event = staticmethod(http_event)
     authorizer_event = staticmethod(authorizer_event)
+
+    def before_each_run(self, restore: Callable[[], None], *, status: int) -> None:
+        """Call ``restore`` before every cold run (and warm process); every cold answer must be ``status``."""
+        self.restore, self.expect_status, self.replay_first = restore, status, True
+
+    def secret(self, name: str) -> str:
+        """The stage secret ``name`` as the functions read it."""
+        import boto3
+
+        sm = boto3.client("secretsmanager", endpoint_url=self.endpoint_url, region_name=self.ddb.meta.region_name)
+        return str(sm.get_secret_value(SecretId=name)["SecretString"])
 
     def put(self, item: dict[str, Any]) -> None:
         """Put one item given as plain Python values (str, int, bool, list, dict, set)."""
@@ -100,11 +119,9 @@ def _access_token(ctx: Context) -> str:
     import time
     import uuid
 
-    import boto3
     import jwt
 
-    sm = boto3.client("secretsmanager", endpoint_url=ctx.ddb.meta.endpoint_url, region_name=ctx.ddb.meta.region_name)
-    doc = json.loads(sm.get_secret_value(SecretId="khaya/local/jwt-private-key")["SecretString"])
+    doc = json.loads(ctx.secret("khaya/local/jwt-private-key"))
     now = int(time.time())
     claims = {
         "iss": "khaya-local",
@@ -157,10 +174,81 @@ def _login(ctx: Context) -> dict[str, Any]:
     return ctx.http_event("POST", "/v1/auth/login", body={"phone": BENCH_PHONE, "password": "bench password 123"})
 
 
-# SignupFunction, RequestOtpFunction, VerifyOtpFunction, RefreshTokenFunction, ResetPasswordFunction,
-# LogoutFunction, TwilioStatusFunction serve their committed events: the first run takes the real
-# path where the event allows it, repeats measure the guarded path (409 taken phone, 429 resend
-# gate, 400 unknown code, 401 unknown refresh token or unsigned callback).
+@scenario("RefreshTokenFunction")
+def _refresh_token(ctx: Context) -> dict[str, Any]:
+    # A rotation every cold run: the session's token is put back to active (and its family back to
+    # it) before each run, so each one reads the three items, signs a new access token with the
+    # stage's key and writes the rotation. Warm repeats present the spent token: its reuse path.
+    import hashlib
+
+    token = "bench-refresh-token-0123456789abcdefghijklmnopq"
+    token_hash = hashlib.sha256(token.encode()).hexdigest()
+    far = 4102444800  # 2100-01-01
+
+    def restore() -> None:
+        _seed_user(ctx)
+        ctx.put(
+            {
+                "pk": f"USER#{BENCH_USER}",
+                "sk": f"RTF#{BENCH_SESSION}",
+                "familyId": BENCH_SESSION,
+                "status": "active",
+                "current": token_hash,
+                "tokenVersion": 0,
+                "expiresAt": far,
+            }
+        )
+        ctx.put(
+            {
+                "pk": f"RT#{token_hash}",
+                "sk": "RT",
+                "userId": BENCH_USER,
+                "familyId": BENCH_SESSION,
+                "status": "active",
+                "expiresAt": far,
+            }
+        )
+
+    restore()
+    ctx.before_each_run(restore, status=200)
+    return ctx.http_event("POST", "/v1/auth/refresh", body={"refreshToken": token})
+
+
+@scenario("VerifyOtpFunction")
+def _verify_otp(ctx: Context) -> dict[str, Any]:
+    # A sign-in with the right code every cold run: the code is put back before each run, so each
+    # one spends an attempt, consumes the code, reads the account and starts a session (signed
+    # token, one transaction). Warm repeats present the consumed code: its 400 path.
+    import hashlib
+    import hmac
+
+    from khaya.identity import keys
+
+    code = "123456"
+    pepper = ctx.secret("khaya/local/otp-pepper").encode()
+    code_hash = hmac.new(pepper, f"{BENCH_PHONE}|login|{code}".encode(), hashlib.sha256).hexdigest()
+
+    def restore() -> None:
+        _seed_user(ctx)
+        ctx.put(
+            {
+                **keys.otp(BENCH_PHONE, "login").item(),
+                "codeHash": code_hash,
+                "attempts": 0,
+                "sentAt": 1795219200,
+                "expiresAt": 4102444800,
+            }
+        )
+
+    restore()
+    ctx.before_each_run(restore, status=200)
+    return ctx.http_event("POST", "/v1/auth/verify", body={"phone": BENCH_PHONE, "code": code, "purpose": "login"})
+
+
+# SignupFunction, RequestOtpFunction, ResetPasswordFunction, LogoutFunction, TwilioStatusFunction
+# serve their committed events: the first run takes the real path where the event allows it,
+# repeats measure the guarded path (409 taken phone, 429 resend gate, 204 unknown refresh token,
+# 401 unsigned callback).
 
 
 # ---------------------------------------------------------------- marketplace

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import importlib.util
 import json
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from bench.child import CallCounter
 from local.events import LambdaContext, http_event
@@ -54,3 +57,28 @@ def test_health_makes_exactly_one_getitem_and_the_bare_twin_replays_it(aws, tmp_
     assert bare_counter.calls[0]["params"] == counter.calls[0]["params"]
     assert bare_result["statusCode"] == 200
     assert json.loads(bare_result["body"]) == {"status": "ok"}
+
+
+@pytest.mark.parametrize("logical_id", ["RefreshTokenFunction", "VerifyOtpFunction"])
+def test_a_scenario_that_restores_its_state_measures_a_success_on_every_run(aws, logical_id):
+    import boto3
+
+    from bench.scenarios import SCENARIOS, Context
+
+    # Given the scenario of a route that can succeed only once per state (a token rotates, a code is used)
+    ddb = boto3.client("dynamodb", region_name=TEST_ENV["AWS_DEFAULT_REGION"])
+    ctx = Context(logical_id, TABLE, ddb, {})
+    event = SCENARIOS[logical_id](ctx)
+    assert event is not None and ctx.restore is not None
+    handler = load_handler(function_by_id(logical_id))
+
+    def serve() -> int:
+        return int(handler(copy.deepcopy(event), LambdaContext(logical_id))["statusCode"])
+
+    # Then its event succeeds once, a repeat is refused, and after the restore it succeeds again
+    assert serve() == 200
+    assert serve() in (400, 401)
+    ctx.restore()
+    assert serve() == 200
+    # And the harness holds every cold run to that success and replays the first request's calls
+    assert ctx.expect_status == 200 and ctx.replay_first
