@@ -508,13 +508,29 @@ def bench_one(
         real.env,
         real.cwd,
     )
-    calls = warm_report["first_calls"] if t.replay_first else warm_report["warm_calls"]
+    calls = warm_report["warm_calls"]
     # A function that calls DynamoDB only on its first request (the authorizer caches the user)
     # is compared with a bare handler making that same call, not with one that imports nothing.
     replay = replay_file(calls or warm_report["first_calls"], workdir, fn.logical_id)
     bare_env = child_env(fn.environment, endpoint, [BARE_DIR], home)
     bare_env["BENCH_REPLAY"] = str(replay)
     bare = Side("bare", BARE_DIR, bare_env, "bare_handler", "handler", event_file, fn.logical_id, leak)
+    # A scenario restored before each run: every cold run takes the first request's path (warm
+    # repeats do not), so the bare cold runs replay that request's calls.
+    bare_cold_side = bare
+    if t.replay_first:
+        cold_replay = replay_file(warm_report["first_calls"], workdir, f"{fn.logical_id}.cold")
+        bare_cold_side = Side(
+            "bare",
+            BARE_DIR,
+            {**bare_env, "BENCH_REPLAY": str(cold_replay)},
+            "bare_handler",
+            "handler",
+            event_file,
+            fn.logical_id,
+            leak,
+        )
+    restore()
     _, bare_warm_report = spawn(bare.spec("warm", warm_runs=args.warm_runs, count=True), bare.env, bare.cwd)
     for _ in range(args.warm_rounds - 1):  # more process pairs, alternated, so a busy moment hits both sides
         for side, report in ((real, warm_report), (bare, bare_warm_report)):
@@ -530,7 +546,7 @@ def bench_one(
         restore()
         cold(real, real_cold)
         restore()
-        cold(bare, bare_cold)
+        cold(bare_cold_side, bare_cold)
     wrong = [r["status"] for r in real_cold if t.expect_status is not None and r["status"] != t.expect_status]
     if wrong:
         raise RuntimeError(f"cold runs answered {wrong}, not the scenario's {t.expect_status}")

@@ -21,8 +21,9 @@ table reflects the first run's writes), or accept that repeats measure its 4xx p
 say so in a comment. A route that can succeed only once per seeded state (a refresh token
 rotates) registers ``ctx.before_each_run(restore)``: the harness calls ``restore`` before every
 cold run of either side and before each warm process, and with ``ctx.expect_status`` set it
-refuses a run whose cold answers differ from it (so the row cannot quietly measure a 4xx). Its
-bare twin then replays the first request's DynamoDB calls, the ones a cold start makes.
+refuses a run whose cold answers differ from it (so the row cannot quietly measure a 4xx). The
+bare twin's cold runs then replay the first request's DynamoDB calls, the ones every cold run
+makes; its warm runs replay a repeat's, as the function's warm repeats make.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ class Context:
     table_name: str
     ddb: Any  # a boto3 DynamoDB client pointed at the bench's moto server
     default_event: dict[str, Any]
-    endpoint_url: str | None = None  # the bench's moto server (None: boto3's default, e.g. moto in-process)
+    endpoint_url: str | None  # the bench's moto server (None: boto3's default, e.g. moto in-process)
     restore: Callable[[], None] | None = None
     expect_status: int | None = None
     replay_first: bool = False
@@ -174,6 +175,21 @@ def _login(ctx: Context) -> dict[str, Any]:
     return ctx.http_event("POST", "/v1/auth/login", body={"phone": BENCH_PHONE, "password": "bench password 123"})
 
 
+def _forget_sessions(ctx: Context, keep: set[tuple[str, str]]) -> None:
+    """Delete the refresh tokens and sessions earlier runs made (all but ``keep``): the calls the
+    bare twin replays then write as the function's did, instead of failing on their conditions."""
+    pages = ctx.ddb.get_paginator("scan").paginate(
+        TableName=ctx.table_name,
+        ProjectionExpression="pk, sk",
+        FilterExpression="begins_with(pk, :rt) OR begins_with(sk, :rtf)",
+        ExpressionAttributeValues={":rt": {"S": "RT#"}, ":rtf": {"S": "RTF#"}},
+    )
+    for page in pages:
+        for item in page["Items"]:
+            if (item["pk"]["S"], item["sk"]["S"]) not in keep:
+                ctx.ddb.delete_item(TableName=ctx.table_name, Key={"pk": item["pk"], "sk": item["sk"]})
+
+
 @scenario("RefreshTokenFunction")
 def _refresh_token(ctx: Context) -> dict[str, Any]:
     # A rotation every cold run: the session's token is put back to active (and its family back to
@@ -186,6 +202,7 @@ def _refresh_token(ctx: Context) -> dict[str, Any]:
     far = 4102444800  # 2100-01-01
 
     def restore() -> None:
+        _forget_sessions(ctx, {(f"USER#{BENCH_USER}", f"RTF#{BENCH_SESSION}"), (f"RT#{token_hash}", "RT")})
         _seed_user(ctx)
         ctx.put(
             {
@@ -229,6 +246,7 @@ def _verify_otp(ctx: Context) -> dict[str, Any]:
     code_hash = hmac.new(pepper, f"{BENCH_PHONE}|login|{code}".encode(), hashlib.sha256).hexdigest()
 
     def restore() -> None:
+        _forget_sessions(ctx, set())
         _seed_user(ctx)
         ctx.put(
             {

@@ -107,7 +107,7 @@ def test_a_signing_secret_written_before_the_scalar_was_added_still_signs(aws, c
     # Given the signing secret as it was first written: the PEM only, no "d"
     sm = client("secretsmanager")
     name, doc = _signing_secret(sm)
-    assert set(doc) == {"kid", "alg", "privateKey", "d"}
+    assert set(doc) == {"kid", "alg", "privateKey", "d", "pemSha256"}
     sm.put_secret_value(SecretId=name, SecretString=json.dumps({k: doc[k] for k in ("kid", "alg", "privateKey")}))
     reset_secrets()
     # Then a refresh signs with the PEM's key: pyjwt verifies it with the published key
@@ -118,7 +118,39 @@ def test_a_signing_secret_written_before_the_scalar_was_added_still_signs(aws, c
     assert jwt.decode(token, pem, algorithms=["ES256"], audience="khaya-api")["sub"] == user["user"]["userId"]
 
 
-@pytest.mark.parametrize("kind", ["SECP384R1 PEM", "ed25519 PEM", "48-byte d", "zero d"])
+def test_a_signing_pem_replaced_by_hand_signs_with_the_new_key_not_the_old_scalar(aws, call_route):
+    from khaya.aws import client
+    from khaya.secrets import reset_secrets
+
+    user = signup_and_login_in_process(call_route, "client")
+    # Given an operator replaced the PEM and the kid by hand, leaving the old key's scalar
+    sm = client("secretsmanager")
+    name, doc = _signing_secret(sm)
+    kid, pem, public_pem = new_key_pair()
+    sm.put_secret_value(SecretId=name, SecretString=json.dumps({**doc, "kid": kid, "privateKey": pem}))
+    reset_secrets()
+    # Then tokens are signed with the new PEM's key, under its kid
+    fresh = call_route("POST", "/v1/auth/refresh", body={"refreshToken": user["tokens"]["refreshToken"]})
+    assert fresh.status == 200, fresh
+    token = fresh.json["accessToken"]
+    assert jwt.get_unverified_header(token)["kid"] == kid
+    assert jwt.decode(token, public_pem, algorithms=["ES256"], audience="khaya-api")["sub"] == user["user"]["userId"]
+
+
+def _unknown_key_type_pem() -> str:
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ed25519
+
+    der = ed25519.Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    der = der.replace(bytes.fromhex("06032b6570"), bytes.fromhex("06032b657f"))  # OID 1.3.101.127: no such key type
+    return "-----BEGIN PRIVATE KEY-----\n" + base64.encodebytes(der).decode() + "-----END PRIVATE KEY-----\n"
+
+
+@pytest.mark.parametrize("kind", ["SECP384R1 PEM", "ed25519 PEM", "unknown key type PEM", "48-byte d", "zero d"])
 def test_a_signing_key_that_is_not_p256_is_503_and_uses_nothing_up(aws, call_route, kind):
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519
@@ -135,7 +167,9 @@ def test_a_signing_key_that_is_not_p256_is_503_and_uses_nothing_up(aws, call_rou
     sm = client("secretsmanager")
     name, good = _signing_secret(sm)
     bad = {"kid": "other", "privateKey": pem}
-    if kind == "48-byte d":
+    if kind == "unknown key type PEM":
+        bad = {"kid": "other", "privateKey": _unknown_key_type_pem()}
+    elif kind == "48-byte d":
         bad = {**good, "d": jwt.utils.base64url_encode(b"\x01" * 48).decode()}
     elif kind == "zero d":  # 32 bytes, but not a valid P-256 private scalar
         bad = {**good, "d": jwt.utils.base64url_encode(bytes(32)).decode()}

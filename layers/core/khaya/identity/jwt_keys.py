@@ -2,27 +2,29 @@
 
 Two secrets, so that only the auth functions can sign:
 
-* ``JWT_PRIVATE_KEY_SECRET_NAME``: ``{"kid": ..., "privateKey": <PKCS8 PEM, P-256>, "d": ...}``;
-  read by the functions that issue tokens (signup/verify/login/refresh). ``d`` is the same key's
-  private scalar (base64url, as a JWK's ``d``), loaded with the EC module alone; a document
-  without it (written before it was added) is read from the PEM.
+* ``JWT_PRIVATE_KEY_SECRET_NAME``: ``{"kid", "alg", "privateKey": <PKCS8 PEM, P-256>, "d",
+  "pemSha256"}``; read by the functions that issue tokens (signup/verify/login/refresh). ``d`` is
+  the PEM's private scalar (base64url, as a JWK's ``d``), loaded with the EC module alone; it is
+  used only while ``pemSha256`` still matches the PEM, so a document without it (written before
+  it was added) or a PEM replaced by hand is read from the PEM.
 * ``JWT_PUBLIC_KEYS_SECRET_NAME``: ``{"keys": {<kid>: <SPKI PEM>, ...}}``; read by the
   authorizer. During a rotation it holds the new and the previous key
   (``python -m khaya.identity.cli rotate-jwt-key``), so tokens signed just before stay valid.
 
 Signing and verification use ``cryptography``'s EC module directly (JWS compact serialization
-with ES256, RFC 7515/7518, nothing else), not pyjwt, and the signing key is not parsed from PEM:
-pyjwt's import (its JWK and JWKS-client modules: x509, ``urllib.request``, ``ssl``) and
-cryptography's serialization package (every key type's module) were most of what a token-issuing
-cold start paid beyond a bare handler (see the README's cold-start section). Tests hold both
-directions to pyjwt. Claims: ``iss``, ``aud``, ``sub``, ``role``, ``jti``, ``iat``, ``exp``,
-``tv`` (the user's token version; bumping it kills every token of the user) and ``sid`` (the
-session, i.e. the refresh-token family: revoking it kills the session's access tokens too).
+with ES256, RFC 7515/7518, nothing else), not pyjwt: pyjwt's import (its JWK and JWKS-client
+modules: x509, ``urllib.request``, ``ssl``) and cryptography's serialization package (every key
+type's module, which the PEM needs) were most of what a token-issuing cold start paid beyond a
+bare handler. Tests hold both directions to pyjwt. Claims: ``iss``, ``aud``, ``sub``, ``role``,
+``jti``, ``iat``, ``exp``, ``tv`` (the user's token version; bumping it kills every token of the
+user) and ``sid`` (the session, i.e. the refresh-token family: revoking it kills the session's
+access tokens too).
 """
 
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import time
 import uuid
@@ -89,17 +91,27 @@ def _public_keys(*, fresh: bool = False) -> dict[str, Any]:
     return found
 
 
+def _pem_digest(pem: str) -> str:
+    return hashlib.sha256(pem.encode("utf-8")).hexdigest()
+
+
 def _load_private(doc: dict[str, Any]) -> Any:
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    if "d" in doc:
+    # ``d`` counts only beside the PEM it was taken from: a PEM replaced by hand (kid and all) is
+    # read as it is, never signed for with the scalar of the key it replaced.
+    if "d" in doc and doc.get("pemSha256") == _pem_digest(doc["privateKey"]):
         scalar = _b64url(doc["d"])
         if len(scalar) != 32:
             raise ValueError("not a P-256 scalar")
         return ec.derive_private_key(int.from_bytes(scalar, "big"), ec.SECP256R1())
+    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
-    key = load_pem_private_key(doc["privateKey"].encode(), password=None)
+    try:
+        key = load_pem_private_key(doc["privateKey"].encode(), password=None)
+    except UnsupportedAlgorithm:
+        raise ValueError("not a key type this build reads") from None
     if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
         raise ValueError("not a P-256 key")
     return key
@@ -114,7 +126,9 @@ def private_key_document(kid: str, private_pem: str) -> str:
     if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
         raise ValueError("the signing key must be P-256 (ES256)")
     d = _b64url_encode(key.private_numbers().private_value.to_bytes(32, "big"))
-    return json.dumps({"kid": kid, "alg": ALGORITHM, "privateKey": private_pem, "d": d})
+    return json.dumps(
+        {"kid": kid, "alg": ALGORITHM, "privateKey": private_pem, "d": d, "pemSha256": _pem_digest(private_pem)}
+    )
 
 
 def _signing_key() -> tuple[str, Any]:
