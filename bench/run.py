@@ -292,6 +292,7 @@ def child_env(fn_env: dict[str, Any], endpoint: str, pythonpath: list[Path], hom
         PYTHONPATH=os.pathsep.join(str(p) for p in pythonpath),
         PYTHONDONTWRITEBYTECODE="1",
         PYTHONNOUSERSITE="1",
+        AWS_LAMBDA_FUNCTION_NAME="khaya-bench",  # as Lambda sets it (the layer pauses the collector in Lambda)
         AWS_LAMBDA_FUNCTION_MEMORY_SIZE="256",
     )
     return env

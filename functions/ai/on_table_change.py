@@ -4,9 +4,11 @@ message is one stream record; reports partial batch failures."""
 
 from typing import Any
 
+from khaya import entry
 from khaya.ai.enrich import process_stream
 from khaya.streams.queued import process
 
 
+@entry
 def handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str]]]:
     return {"batchItemFailures": process(event, process_stream)}

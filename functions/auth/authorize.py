@@ -6,8 +6,10 @@ pydantic and Powertools: its cold start is on the path of every first request.
 
 from typing import Any
 
+from khaya import entry
 from khaya.identity.authorizer import authorize
 
 
+@entry
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return authorize(event)

@@ -4,9 +4,11 @@ notifications, the bid-accepted message, and closing the pending bids of jobs th
 
 from typing import Any
 
+from khaya import entry
 from khaya.market.notifications import process_stream
 from khaya.streams.queued import process
 
 
+@entry
 def handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str]]]:
     return {"batchItemFailures": process(event, process_stream)}

@@ -3,8 +3,10 @@ than 15 minutes, retry due payouts, read back transfers and refunds that stayed 
 
 from typing import Any
 
+from khaya import entry
 from khaya.payments.reconcile import run
 
 
+@entry
 def handler(event: dict[str, Any], context: Any) -> dict[str, int]:
     return run()

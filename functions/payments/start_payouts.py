@@ -5,9 +5,11 @@ partial batch failures."""
 
 from typing import Any
 
+from khaya import entry
 from khaya.payments.payouts import process_stream
 from khaya.streams.queued import process
 
 
+@entry
 def handler(event: dict[str, Any], context: Any) -> dict[str, list[dict[str, str]]]:
     return {"batchItemFailures": process(event, process_stream)}

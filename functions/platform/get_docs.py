@@ -4,7 +4,7 @@ A constant built with the layer: the handler reads bytes (``khaya.constant``), w
 and no pydantic on its cold start. ``router`` declares the route for the OpenAPI document only.
 """
 
-from khaya import docs
+from khaya import docs, entry
 from khaya.constant import respond
 
 HEADERS = {
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 
+@entry
 def handler(event: "dict[str, Any]", context: "Any") -> "dict[str, Any]":
     headers = {"Content-Security-Policy": docs.page()[1], **HEADERS}
     if "gzip" in ((event.get("headers") or {}).get("accept-encoding") or "").lower():

@@ -5,6 +5,7 @@ with no resolver and no pydantic on its cold start (``khaya.constant``). ``route
 route for the OpenAPI document only.
 """
 
+from khaya import entry
 from khaya.constant import respond
 from khaya.routes import openapi_text
 
@@ -13,6 +14,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 
+@entry
 def handler(event: "dict[str, Any]", context: "Any") -> "dict[str, Any]":
     return respond(event, context, openapi_text(), headers={"Cache-Control": "public, max-age=300"})
 

@@ -5,6 +5,7 @@ that matches no route has no route to authorize. No resolver and no pydantic her
 (``khaya.constant``): the route table is read from the OpenAPI document in the layer.
 """
 
+from khaya import entry
 from khaya.constant import error_response
 from khaya.errors import MethodNotAllowed, NotFound
 from khaya.routes import allowed_methods
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
     from typing import Any
 
 
+@entry
 def handler(event: "dict[str, Any]", context: "Any") -> "dict[str, Any]":
     ctx = event.get("requestContext") or {}
     method = str((ctx.get("http") or {}).get("method", "GET")).upper()

@@ -8,7 +8,10 @@ for) is the route as the OpenAPI document shows it.
 
 from typing import Any
 
-from khaya.payments.webhooks import paystack_handler as handler  # noqa: F401  (the Lambda handler)
+from khaya import entry
+from khaya.payments.webhooks import paystack_handler
+
+handler = entry(paystack_handler)
 
 
 def __getattr__(name: str) -> Any:

@@ -41,7 +41,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError, Servic
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
-from khaya import errors
+from khaya import errors, warm
 from khaya.constant import error_response
 from khaya.observability import logger
 from khaya.strict_json import parse_json
@@ -321,6 +321,8 @@ def make_handler(
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         from khaya.config import settings
+
+        warm()
 
         rid = (event.get("requestContext") or {}).get("requestId") or getattr(context, "aws_request_id", None)
         _request_id.set(rid)
