@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+import khaya
 from local.cfn import ROOT, functions
 from local.event_seeds import SEEDS, World, expected, outcome
 from local.events import LambdaContext
@@ -50,13 +51,14 @@ def test_each_event_reaches_its_handlers_work_and_succeeds(aws, monkeypatch, fn,
     # When the handler is invoked the way Lambda invokes it, first request of a cold start (the
     # layer paused the garbage collector at import)
     handler = load_handler(fn)
-    gc.disable()
+    khaya.pause_collector()
     try:
         result = handler(event, LambdaContext(fn.logical_id))
         # Then the request ran with the collector back on: no entry point leaves it paused
         assert gc.isenabled(), f"{fn.logical_id}'s handler does not end the cold start's pause (khaya.entry)"
     finally:
-        gc.enable()
+        khaya.warm()  # (if the handler did not)
+        gc.unfreeze()  # this test process's heap is not a cold start's: let it be collected
     # And it answers what a success answers
     got, _ = outcome(result)
     want = entry.expectation(event)

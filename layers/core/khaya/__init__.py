@@ -4,12 +4,14 @@ Modules are imported lazily by the functions that need them; nothing here does I
 Importing the package puts ``khaya.lean_imports`` in place first, so Powertools' package
 indexes never load resolvers and utilities a route does not use.
 
-In Lambda (``AWS_LAMBDA_FUNCTION_NAME`` set) importing the package also pauses Python's cyclic
-garbage collector until the first request starts (``entry``): a cold start's imports, SDK
-clients and models are what the process keeps, and collecting while they are made only scans
-them, again and again (7 to 11 % of a cold start's CPU in ``bench/``). The first request
-freezes what the cold start made (later collections skip it, ``gc.freeze``) and turns the
-collector back on, so every request runs with it.
+In Lambda (``AWS_LAMBDA_FUNCTION_NAME`` set, which the runtime always does) importing the
+package also pauses Python's cyclic garbage collector until the first request starts
+(``warm``, called by every entry point: ``khaya.http.make_handler`` and ``entry``). What the
+function's imports make (modules, classes, the models built at import) is what the process
+keeps, and collecting while it is made only scans it again and again (7 to 11 % of a cold
+start in ``bench/``). The first request freezes it (later collections skip it, ``gc.freeze``)
+and turns the collector back on: every request, the first included, runs with it. This is the
+one environment variable read at import (``khaya.config`` reads the rest, lazily).
 """
 
 import gc
@@ -18,9 +20,6 @@ import os
 from khaya import lean_imports
 
 lean_imports.install()
-
-if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
-    gc.disable()
 
 __version__ = "0.1.0"
 
@@ -31,10 +30,20 @@ if TYPE_CHECKING:
 
     Handler = TypeVar("Handler", bound=Callable[..., Any])
 
+_paused = [False]
+
+
+def pause_collector() -> None:
+    """Pause the cyclic collector until ``warm`` (what importing the package does in Lambda)."""
+    _paused[0] = True
+    gc.disable()
+
 
 def warm() -> None:
-    """The cold start is over: freeze what it made and collect again (a no-op once done)."""
-    if not gc.isenabled():
+    """A request starts: the first after ``pause_collector`` freezes what the cold start made and
+    turns the collector back on; any other is a no-op (whoever else turned it off keeps it off)."""
+    if _paused[0]:
+        _paused[0] = False
         gc.freeze()
         gc.enable()
 
@@ -49,3 +58,7 @@ def entry(handler: "Handler") -> "Handler":
     run.__name__, run.__qualname__, run.__doc__ = handler.__name__, handler.__qualname__, handler.__doc__
     run.__wrapped__ = handler  # type: ignore[attr-defined]
     return run  # type: ignore[return-value]
+
+
+if os.environ.get("AWS_LAMBDA_FUNCTION_NAME"):
+    pause_collector()

@@ -1,4 +1,5 @@
-"""Settings: the only place that reads ``os.environ``.
+"""Settings: where the layer reads ``os.environ`` (besides ``khaya/__init__.py``, which looks
+at ``AWS_LAMBDA_FUNCTION_NAME`` to pause the garbage collector for a cold start).
 
 Read lazily (first call of ``settings()``), never at import time, into a frozen object.
 Secrets are *not* env values: env vars carry the secret's name, and ``khaya.secrets``

@@ -320,9 +320,8 @@ def make_handler(
         return _envelope(_classify(exc))
 
     def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-        from khaya.config import settings
-
         warm()
+        from khaya.config import settings
 
         rid = (event.get("requestContext") or {}).get("requestId") or getattr(context, "aws_request_id", None)
         _request_id.set(rid)

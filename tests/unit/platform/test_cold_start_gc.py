@@ -20,8 +20,13 @@ from route_not_found import handler
 event = {"version": "2.0", "routeKey": "$default", "rawPath": "/nowhere", "headers": {},
          "requestContext": {"requestId": "r-1", "http": {"method": "GET", "path": "/nowhere"}}}
 status = handler(event, None)["statusCode"]
-print(json.dumps({"paused": paused, "on_after": gc.isenabled(), "frozen": gc.get_freeze_count() - before,
-                  "status": status}))
+on_after, frozen = gc.isenabled(), gc.get_freeze_count() - before
+handler(event, None)
+again = gc.get_freeze_count() - before
+gc.disable()  # someone else's pause is theirs: a request does not end it
+handler(event, None)
+print(json.dumps({"paused": paused, "on_after": on_after, "frozen": frozen, "status": status,
+                  "frozen_again": again - frozen, "foreign_pause_kept": not gc.isenabled()}))
 """
 
 
@@ -42,8 +47,11 @@ def test_in_lambda_the_collector_is_paused_until_the_first_request_which_freezes
     assert seen["paused"] is True
     assert seen["status"] == 404
     assert seen["on_after"] is True and int(seen["frozen"]) > 1000  # type: ignore[call-overload]
+    # And only the first request freezes: later ones leave the heap to the collector
+    assert seen["frozen_again"] == 0 and seen["foreign_pause_kept"] is True
 
 
 def test_outside_lambda_importing_the_layer_leaves_the_collector_alone():
     seen = _probe()
     assert seen["paused"] is False and seen["on_after"] is True and seen["frozen"] == 0
+    assert seen["frozen_again"] == 0
