@@ -38,10 +38,17 @@ def test_complete_moves_funded_to_completed_and_the_stream_pays_the_worker(flow)
     assert sent[0]["reference"] == f"khaya-payout-{job['id'].lower()}-1"
     assert flow.job(job["id"])["payoutStatus"] == "in_flight"
     # And transfer.success makes the job paid_out; the ledger is all paid out
+    from khaya.ids import now_iso
+
+    before_success = now_iso()
     assert transfer_event(flow, "transfer.success", sent[0]["reference"]).json["outcome"] == "applied"
     after = flow.job(job["id"])
     assert (after["status"], after["payoutStatus"]) == ("paid_out", "paid")
     assert flow.balances(job["id"]) == {"client": -75000, "escrow": 0, "worker": 75000, "platform": 0}
+    # And the job's record says when it was paid out (for the operators and the reconciler)
+    from khaya.market import jobs as market_jobs
+
+    assert before_success <= market_jobs.load(job["id"])["paidOutAt"] <= after["updatedAt"]
     # And a redelivered stream record sends nothing more
     flow.run_payouts()
     assert len(flow.fakes.paystack.called("transfer")) == 1
@@ -138,6 +145,11 @@ def test_a_transfer_refused_at_once_is_retried_later_and_nothing_was_paid(flow):
     assert payout["status"] == "retry_wait" and payout["attempt"] == 2 and payout["nextAttemptAt"]
     assert flow.job(job["id"])["payoutStatus"] == "failed"
     assert [e["kind"] for e in flow.ledger(job["id"])] == ["charge"]  # no payout, so no reversal
+    # When its time comes, it is ready again with no retry time left on it, and the job shows it
+    assert payouts.retry_due(job["id"]) == "applied"
+    again = load_payout(job["id"])
+    assert again["status"] == "ready" and "nextAttemptAt" not in again and again["failures"] == 1
+    assert flow.job(job["id"])["payoutStatus"] == "pending"
 
 
 def test_a_transfer_whose_answer_was_lost_is_left_for_the_reconciler_not_resent(flow):
@@ -199,13 +211,18 @@ def test_the_operator_retries_a_parked_payout_at_once(flow):
     assert len(flow.fakes.paystack.called("transfer")) == payouts.MAX_FAILURES
     assert payouts.retry_now(job["id"]) == "applied"
     assert "nextAttemptAt" not in payouts.load_payout(job["id"])
+    assert payouts.load_payout(job["id"])["failures"] == 0
+    # the count starts again: it takes as many refusals as the first time to park it
+    for _ in range(payouts.MAX_FAILURES - 1):
+        flow.run_payouts()
+        assert payouts.load_payout(job["id"])["status"] == "retry_wait"
+        payouts.retry_due(job["id"])
     flow.run_payouts()
-    # the count starts again: one more refusal waits for a retry instead of parking it at once
-    assert payouts.load_payout(job["id"])["status"] == "retry_wait"
+    assert payouts.load_payout(job["id"])["status"] == "parked"
     del flow.fakes.paystack.fail["transfer"]
     assert payouts.retry_now(job["id"]) == "applied"
     flow.run_payouts()
-    assert flow.fakes.paystack.called("transfer")[-1]["reference"].endswith(f"-{payouts.MAX_FAILURES + 2}")
+    assert flow.fakes.paystack.called("transfer")[-1]["reference"].endswith(f"-{2 * payouts.MAX_FAILURES + 1}")
     assert payouts.load_payout(job["id"])["status"] == "in_flight"
 
 
