@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from khaya.payments import payouts
@@ -137,13 +139,15 @@ def test_a_transfer_refused_at_once_is_retried_later_and_nothing_was_paid(flow):
     flow.payout_account()
     flow.fakes.paystack.fail["transfer"] = rejected(status=400)
     job, _, _ = flow.funded_job(amount=20000)
-    flow.complete(job["id"])
+    completed_at = flow.complete(job["id"]).json["updatedAt"]
+    time.sleep(0.005)  # the payout's changes are stamped at least a millisecond later
     flow.run_payouts()
     from khaya.payments.payouts import load_payout
 
     payout = load_payout(job["id"])
     assert payout["status"] == "retry_wait" and payout["attempt"] == 2 and payout["nextAttemptAt"]
-    assert flow.job(job["id"])["payoutStatus"] == "failed"
+    shown = flow.job(job["id"])
+    assert shown["payoutStatus"] == "failed" and shown["updatedAt"] > completed_at  # the job says when it changed
     assert [e["kind"] for e in flow.ledger(job["id"])] == ["charge"]  # no payout, so no reversal
     # When its time comes, it is ready again with no retry time left on it, and the job shows it
     assert payouts.retry_due(job["id"]) == "applied"
