@@ -95,37 +95,36 @@ def _pem_digest(pem: str) -> str:
     return hashlib.sha256(pem.encode("utf-8")).hexdigest()
 
 
-def _load_private(doc: dict[str, Any]) -> Any:
+def _p256_from_pem(pem: str) -> Any:
+    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
+    try:
+        key = load_pem_private_key(pem.encode(), password=None)
+    except UnsupportedAlgorithm:
+        raise ValueError("not a key type this build reads") from None
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
+        raise ValueError("not a P-256 key (ES256)")
+    return key
+
+
+def _load_private(doc: dict[str, Any]) -> Any:
     # ``d`` counts only beside the PEM it was taken from: a PEM replaced by hand (kid and all) is
     # read as it is, never signed for with the scalar of the key it replaced.
     if "d" in doc and doc.get("pemSha256") == _pem_digest(doc["privateKey"]):
+        from cryptography.hazmat.primitives.asymmetric import ec
+
         scalar = _b64url(doc["d"])
         if len(scalar) != 32:
             raise ValueError("not a P-256 scalar")
         return ec.derive_private_key(int.from_bytes(scalar, "big"), ec.SECP256R1())
-    from cryptography.exceptions import UnsupportedAlgorithm
-    from cryptography.hazmat.primitives.serialization import load_pem_private_key
-
-    try:
-        key = load_pem_private_key(doc["privateKey"].encode(), password=None)
-    except UnsupportedAlgorithm:
-        raise ValueError("not a key type this build reads") from None
-    if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
-        raise ValueError("not a P-256 key")
-    return key
+    return _p256_from_pem(doc["privateKey"])
 
 
 def private_key_document(kid: str, private_pem: str) -> str:
     """The signing secret's value for a key made by ``new_key_pair``."""
-    from cryptography.hazmat.primitives.asymmetric import ec
-    from cryptography.hazmat.primitives.serialization import load_pem_private_key
-
-    key = load_pem_private_key(private_pem.encode(), password=None)
-    if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256r1":
-        raise ValueError("the signing key must be P-256 (ES256)")
-    d = _b64url_encode(key.private_numbers().private_value.to_bytes(32, "big"))
+    d = _b64url_encode(_p256_from_pem(private_pem).private_numbers().private_value.to_bytes(32, "big"))
     return json.dumps(
         {"kid": kid, "alg": ALGORITHM, "privateKey": private_pem, "d": d, "pemSha256": _pem_digest(private_pem)}
     )
