@@ -291,3 +291,49 @@ def test_paystack_transfer_events_without_a_transfer_code_are_told_apart_by_thei
     assert transfer_event(flow, "transfer.success", second, transfer_code=None).json["outcome"] == "applied"
     shown = [flow.job(j["id"]) for j in (first_job, second_job)]
     assert [(j["status"], j["payoutStatus"]) for j in shown] == [("paid_out", "paid"), ("paid_out", "paid")]
+
+
+def test_a_payout_record_keeps_the_transfer_code_when_it_was_paid_and_when_to_look_again(flow):
+    from khaya.ids import now_iso
+    from khaya.payments import clock, reconcile
+
+    # Given a transfer Paystack accepted (pending): its code is kept on the payout
+    flow.payout_account()
+    job, _, _ = flow.funded_job()
+    flow.complete(job["id"])
+    flow.run_payouts()
+    sent = payouts.load_payout(job["id"])
+    assert (sent["status"], sent["transferCode"]) == ("in_flight", "TRF_fake")
+    # When Paystack reports success under the transfer's own code
+    reference = flow.fakes.paystack.called("transfer")[-1]["reference"]
+    before = now_iso()
+    assert transfer_event(flow, "transfer.success", reference).json["outcome"] == "applied"
+    # Then the payout says which transfer paid it and when
+    paid = payouts.load_payout(job["id"])
+    assert paid["status"] == "succeeded" and paid["transferCode"] == "TRF_" + reference[-30:]
+    assert before <= paid["paidAt"] <= now_iso()
+    # And a transfer parked for an OTP keeps its code and is looked at again in an hour, not at once
+    flow.fakes.paystack.transfer_state = "otp"
+    other, _, _ = flow.funded_job()
+    flow.complete(other["id"])
+    flow.run_payouts()
+    parked = payouts.load_payout(other["id"])
+    assert (parked["status"], parked["transferCode"]) == ("otp", "TRF_fake")
+    assert reconcile.run(now=clock.iso_after(parked["updatedAt"], 60)) == {}
+    later = reconcile.run(now=clock.iso_after(parked["updatedAt"], payouts.IN_FLIGHT_CHECK_SECONDS + 5))
+    assert [k for k in later if k.startswith("payout:")], later
+
+
+def test_a_transfer_parked_for_an_otp_that_then_fails_is_retried(flow):
+    flow.payout_account()
+    flow.fakes.paystack.transfer_state = "otp"
+    job, _, _ = flow.funded_job()
+    flow.complete(job["id"])
+    flow.run_payouts()
+    reference = flow.fakes.paystack.called("transfer")[-1]["reference"]
+    # When the operator's OTP never comes and Paystack fails the transfer
+    assert transfer_event(flow, "transfer.failed", reference).json["outcome"] == "applied"
+    # Then the payout waits for a retry, and the job shows it failed; nothing was paid
+    assert payouts.load_payout(job["id"])["status"] == "retry_wait"
+    assert flow.job(job["id"])["payoutStatus"] == "failed"
+    assert flow.balances(job["id"])["worker"] == 0
