@@ -25,6 +25,16 @@ def paid_out_job(flow, amount, *, client=CLIENT, worker=WORKER):
     return flow.job(job["id"], client), reference
 
 
+def otp_parked_job(flow):
+    """A completed job whose transfer Paystack holds for an OTP (the worker has a payout account)."""
+    flow.payout_account()
+    flow.fakes.paystack.transfer_state = "otp"
+    job, _, _ = flow.funded_job()
+    flow.complete(job["id"])
+    flow.run_payouts()
+    return job
+
+
 def test_complete_moves_funded_to_completed_and_the_stream_pays_the_worker(flow):
     # Given a funded job whose worker has a payout account
     flow.payout_account()
@@ -170,11 +180,7 @@ def test_a_transfer_whose_answer_was_lost_is_left_for_the_reconciler_not_resent(
 
 
 def test_a_transfer_that_needs_an_otp_is_parked_for_an_operator_never_resent(flow):
-    flow.payout_account()
-    flow.fakes.paystack.transfer_state = "otp"
-    job, _, _ = flow.funded_job()
-    flow.complete(job["id"])
-    flow.run_payouts()
+    job = otp_parked_job(flow)
     assert flow.job(job["id"])["payoutStatus"] == "parked"
     assert [e["kind"] for e in flow.ledger(job["id"])] == ["charge"]
     # the operator finishes it in the dashboard: Paystack reports success
@@ -325,11 +331,7 @@ def test_a_payout_record_keeps_the_transfer_code_when_it_was_paid_and_when_to_lo
 
 
 def test_a_transfer_parked_for_an_otp_that_then_fails_is_retried(flow):
-    flow.payout_account()
-    flow.fakes.paystack.transfer_state = "otp"
-    job, _, _ = flow.funded_job()
-    flow.complete(job["id"])
-    flow.run_payouts()
+    job = otp_parked_job(flow)
     reference = flow.fakes.paystack.called("transfer")[-1]["reference"]
     # When the operator's OTP never comes and Paystack fails the transfer
     assert transfer_event(flow, "transfer.failed", reference).json["outcome"] == "applied"
