@@ -194,6 +194,18 @@ class FakeProviders:
         return self.paystack if name == "paystack" else self.stripe
 
 
+def counted(capsys: pytest.CaptureFixture[str], name: str) -> list[dict[str, str]]:
+    """The dimensions of each ``name`` metric written (CloudWatch's embedded metric format)."""
+    found = []
+    for line in capsys.readouterr().out.splitlines():
+        if line.startswith('{"_aws"'):
+            record = json.loads(line)
+            if name in record:
+                dims = record["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0]
+                found.append({k: record[k] for k in dims if k != "service"})
+    return found
+
+
 def unavailable(provider: str = "paystack", *, ambiguous: bool = False) -> ProviderUnavailable:
     return ProviderUnavailable(provider, ambiguous=ambiguous)
 

@@ -9,7 +9,14 @@ import json
 import pytest
 
 from tests.integration.payments.conftest import CLIENT, CLIENT2, WORKER, WORKER2
-from tests.support.payments import paystack_sign, paystack_webhook, stripe_session, stripe_sign, stripe_webhook
+from tests.support.payments import (
+    counted,
+    paystack_sign,
+    paystack_webhook,
+    stripe_session,
+    stripe_sign,
+    stripe_webhook,
+)
 
 
 def handler_answer(provider: str, body: bytes, headers: dict[str, str], over: dict | None = None) -> dict:
@@ -353,18 +360,6 @@ def test_the_providers_ids_and_reasons_are_kept_for_an_operator(flow):
 
 
 # ---------------------------------------------------------------- what operators count
-
-
-def counted(capsys: pytest.CaptureFixture[str], name: str) -> list[dict[str, str]]:
-    """The dimensions of each ``name`` metric written (CloudWatch's embedded metric format)."""
-    found = []
-    for line in capsys.readouterr().out.splitlines():
-        if line.startswith('{"_aws"'):
-            record = json.loads(line)
-            if name in record:
-                dims = record["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0]
-                found.append({k: record[k] for k in dims if k != "service"})
-    return found
 
 
 def test_deliveries_that_change_nothing_are_counted_under_their_provider_and_reason(flow, capsys):

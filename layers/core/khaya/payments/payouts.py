@@ -140,7 +140,7 @@ def complete_job(client_id: str, job_id: str) -> market_jobs.Job:
             raise Forbidden("Only the client who posted this job can confirm it is done.", code="not_job_owner")
         if job["status"] != "funded":
             raise Conflict(f"The job is {job['status']}, not funded.", code="job_not_funded")
-        if job.get("refundStatus") in ("pending", "requesting"):
+        if job.get("refundStatus") == "pending":
             raise Conflict("A refund of this job is under way.", code="refund_pending")
         worker_id = str(job["workerId"])
         gross = dict(job["acceptedAmount"])
@@ -176,8 +176,6 @@ def complete_job(client_id: str, job_id: str) -> market_jobs.Job:
             set={
                 "completedAt": now,
                 "payoutStatus": JOB_VIEW[status],
-                "fee": {"amount": fee, "currency": gross["currency"]},
-                "payoutAmount": {"amount": net, "currency": gross["currency"]},
             },
             on_conflict=db.Retry(),
         )
@@ -284,16 +282,10 @@ def _wait_for_account(job_id: str) -> Effect:
 def resume_waiting(worker_id: str) -> int:
     """A worker saved a payout account: its waiting payouts become ``ready`` (the stream sends them)."""
     resumed = 0
-    page = db.query(
-        keys.user_pk(worker_id),
-        index=keys.USER_INDEX,
-        sk_prefix=keys.PAYOUT_WAIT_PREFIX,
-        limit=100,
-        scope=f"payoutwait:{worker_id}",
-    )
-    for item in page.items:
-        outcome = dedupe.run(functools.partial(_ready_again, str(item["jobId"]), ("waiting_account",), reset=False), [])
-        resumed += outcome == "applied"
+    for page in db.query_pages(keys.user_pk(worker_id), index=keys.USER_INDEX, sk_prefix=keys.PAYOUT_WAIT_PREFIX):
+        for item in page:
+            ready = functools.partial(_ready_again, str(item["jobId"]), ("waiting_account",), reset=False)
+            resumed += dedupe.run(ready, []) == "applied"
     return resumed
 
 
@@ -456,7 +448,7 @@ def handle_record(record: dict[str, Any]) -> None:
             title=title,
             body=body,
             data={"jobId": str(new["jobId"])},
-            source=str(record.get("eventID") or f"{new['jobId']}|{new.get('version')}"),
+            source=str(record["eventID"]),
             at_ms=at_ms,
         )
 
