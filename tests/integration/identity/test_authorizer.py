@@ -662,3 +662,68 @@ def test_what_the_authorizer_passes_on_for_an_expired_token_is_a_401_from_the_ro
     assert _refused(answer, "invalid_token")
     res = call_route("GET", "/v1/me", caller=answer["context"])
     assert res.status == 401 and res.json["error"]["code"] == "unauthorized"
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["headers only", "identity source only", "identity source, other headers", "two spaces after Bearer"],
+)
+def test_the_token_is_found_in_the_headers_or_the_identity_source(aws, call_route, where):
+    user = signup_and_login_in_process(call_route, "client")
+    token = user["tokens"]["accessToken"]
+    event = authorizer_event("GET", "/v1/me", "/v1/me", {"authorization": f"Bearer {token}"}, "198.51.100.7")
+    if where == "headers only":
+        del event["identitySource"]
+    elif where == "identity source only":
+        del event["headers"]
+    elif where == "identity source, other headers":
+        event["headers"] = {"user-agent": "khaya-app/1.0"}
+    else:  # RFC 6750: one or more spaces
+        event = authorizer_event("GET", "/v1/me", "/v1/me", {"authorization": f"Bearer  {token}"}, "198.51.100.7")
+    fn = next(f for f in functions() if f.logical_id == "AuthorizeFunction")
+    assert _allowed(load_handler(fn)(event, LambdaContext("AuthorizeFunction")))
+
+
+def test_a_denial_is_one_log_line_with_its_reason_and_request_id_and_nothing_of_the_token(aws, capsys):
+    token = "e30.e30.c2lnbmF0dXJl"
+    event = authorizer_event("GET", "/v1/me", "/v1/me", {"authorization": f"Bearer {token}"}, "198.51.100.7")
+    fn = next(f for f in functions() if f.logical_id == "AuthorizeFunction")
+    capsys.readouterr()
+    assert _refused(load_handler(fn)(event, LambdaContext("AuthorizeFunction")), "invalid_token")
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"decision"' in line]
+    assert lines == [
+        {
+            "level": "INFO",
+            "message": "authorizer",
+            "decision": "deny",
+            "reason": "invalid_token",
+            "correlation_id": event["requestContext"]["requestId"],
+        }
+    ]
+
+
+def test_within_the_cache_window_a_repeat_reads_nothing_and_at_its_end_reads_again(aws, call_route, monkeypatch):
+    from khaya.config import reset_settings
+    from khaya.identity import authorizer
+    from tests.support.ddb_calls import count_calls
+
+    monkeypatch.setenv("AUTHORIZER_USER_CACHE_SECONDS", "1")
+    reset_settings()
+    user = signup_and_login_in_process(call_route, "client")
+    token = user["tokens"]["accessToken"]
+    clock = [1000.0]
+    monkeypatch.setattr(authorizer.time, "monotonic", lambda: clock[0])
+    with count_calls() as calls:
+        assert _allowed(_authorize(token))
+        assert calls.ops == ["BatchGetItem"]
+        clock[0] = 1000.999
+        assert _allowed(_authorize(token))
+        assert calls.ops == ["BatchGetItem"]  # answered from the cache
+        clock[0] = 1001.0  # the window is over at exactly one second
+        assert _allowed(_authorize(token))
+        assert calls.ops == ["BatchGetItem", "BatchGetItem"]
+
+
+@pytest.mark.parametrize(("length", "reason"), [(4096, "invalid_token"), (4097, "no_bearer_token")])
+def test_a_token_longer_than_4096_characters_is_not_even_parsed(aws, length, reason):
+    assert _refused(_authorize("e30." * (length // 4) + "x" * (length % 4)), reason)
