@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime
 
 import pytest
 
 from khaya import db
+from khaya.errors import Conflict
 from khaya.ids import now_iso
 from khaya.market import jobs as market_jobs
 from khaya.market import keys as market_keys
@@ -56,6 +58,25 @@ def job_changes_once_after_it_is_read(monkeypatch, job_id):
 
     monkeypatch.setattr(market_jobs, "load", load)
     return fired
+
+
+def lost_races(monkeypatch):
+    """The codes of the conflicts transactions raise from now on (a race really was lost)."""
+    import khaya.db.table as table
+
+    seen = []
+    for owner in (db, table):
+        real = owner.transact
+
+        def transact(actions, token=None, _real=real):
+            try:
+                return _real(actions, token=token)
+            except Conflict as exc:
+                seen.append(exc.code)
+                raise
+
+        monkeypatch.setattr(owner, "transact", transact)
+    return seen
 
 
 # ---------------------------------------------------------------- the record
@@ -155,14 +176,41 @@ def test_saving_an_account_releases_every_waiting_payout_once_keeping_their_fail
     assert sorted(t["amount"] for t in flow.fakes.paystack.called("transfer")[-2:]) == [71250, 75000]  # 3rd: fee
 
 
+def test_saving_an_account_releases_more_waiting_payouts_than_one_page(flow):
+    from khaya.ids import new_id
+
+    # Given 120 payouts waiting for the worker's account (one real, the rest its copies)
+    flow.payout_account()
+    account = db.get(*keys.payout_account(WORKER["userId"]))
+    db.delete(*keys.payout_account(WORKER["userId"]))
+    job = completed_job(flow)
+    payout, job_item = payouts.load_payout(job["id"]), db.get(*market_keys.job(job["id"]))
+    assert payout["status"] == "waiting_account"
+    for _ in range(119):
+        jid = new_id()
+        db.put({**job_item, **market_keys.job(jid).item(), "id": jid})
+        db.put(
+            {**payout, **keys.payout(jid).item(), **keys.payout_wait_index(WORKER["userId"], jid).item(), "jobId": jid}
+        )
+    # When the account is saved again, every one of them is released
+    db.put(account)
+    assert payouts.resume_waiting(WORKER["userId"]) == 120
+    assert payouts.load_payout(job["id"])["status"] == "ready"
+    left = db.query(
+        keys.user_pk(WORKER["userId"]), index=keys.USER_INDEX, sk_prefix=keys.PAYOUT_WAIT_PREFIX, scope="test"
+    )
+    assert left.items == []
+
+
 # ---------------------------------------------------------------- races
 
 
 def test_a_completion_that_races_another_change_to_the_job_is_read_again_not_refused(flow, monkeypatch):
     job, _, _ = flow.funded_job()
     raced = job_changes_once_after_it_is_read(monkeypatch, job["id"])
+    lost = lost_races(monkeypatch)
     done = payouts.complete_job(CLIENT["userId"], job["id"])
-    assert raced and done.status == "completed"
+    assert raced and lost == ["concurrent_change"] and done.status == "completed"
 
 
 @pytest.mark.parametrize("kind", ["transfer.success", "transfer.failed"])
@@ -170,8 +218,9 @@ def test_a_transfer_event_that_races_another_change_to_the_job_is_applied(flow, 
     flow.payout_account()
     job, _, reference = flow.payout_sent()
     raced = job_changes_once_after_it_is_read(monkeypatch, job["id"])
+    lost = lost_races(monkeypatch)
     assert transfer_event(flow, kind, reference).json["outcome"] == "applied"
-    assert raced
+    assert raced and lost == ["concurrent_change"]
     assert flow.job(job["id"])["status"] == ("paid_out" if kind == "transfer.success" else "completed")
 
 
@@ -180,8 +229,9 @@ def test_a_reversal_that_races_another_change_to_the_paid_out_job_is_applied(flo
     job, _, reference = flow.payout_sent()
     assert transfer_event(flow, "transfer.success", reference).json["outcome"] == "applied"
     raced = job_changes_once_after_it_is_read(monkeypatch, job["id"])
+    lost = lost_races(monkeypatch)
     assert transfer_event(flow, "transfer.reversed", reference).json["outcome"] == "applied"
-    assert raced and flow.job(job["id"])["status"] == "completed"
+    assert raced and lost == ["concurrent_change"] and flow.job(job["id"])["status"] == "completed"
     assert flow.balances(job["id"])["escrow"] == 75000
 
 
@@ -206,8 +256,9 @@ def test_a_delivery_that_loses_the_claim_to_another_delivery_sends_nothing(flow,
     job = completed_job(flow)
     other_outcome = []
     raced = claim_races(monkeypatch, job["id"], lambda: other_outcome.append(payouts.start_payout(job["id"])))
+    lost = lost_races(monkeypatch)
     assert payouts.start_payout(job["id"]) == "ignored"
-    assert raced and other_outcome == ["applied"]
+    assert raced and other_outcome == ["applied"] and lost == ["concurrent_change"]
     assert len(flow.fakes.paystack.called("transfer")) == 1
     assert payouts.load_payout(job["id"])["status"] == "in_flight"
 
@@ -224,8 +275,9 @@ def test_a_claim_that_loses_to_a_change_leaving_the_payout_ready_claims_it_again
         db.transact([payouts.back_to_ready(payouts.load_payout(job["id"]))])
 
     raced = claim_races(monkeypatch, job["id"], claimed_elsewhere_then_put_back)
+    lost = lost_races(monkeypatch)
     assert payouts.start_payout(job["id"]) == "applied"
-    assert raced
+    assert raced and lost == ["concurrent_change"]
     sent = flow.fakes.paystack.called("transfer")
     assert [t["reference"] for t in sent] == [keys.transfer_reference(job["id"], 1)]
     assert payouts.load_payout(job["id"])["status"] == "in_flight"
@@ -297,15 +349,26 @@ def test_two_payouts_failing_in_the_same_millisecond_are_two_notices(flow):
     assert sorted(notices(flow)) == sorted([("payout_failed", first["id"]), ("payout_failed", second["id"])])
 
 
-def test_a_payout_notice_is_placed_when_the_payout_changed(flow):
+def test_a_payout_notice_is_dated_when_the_payout_changed_and_a_redelivery_adds_none(flow):
     flow.payout_account()
     flow.fakes.paystack.fail["transfer"] = rejected(status=400)
     job = completed_job(flow)
-    flow.run_payouts()  # refused: the worker hears its payout failed
-    # Later, the worker's bid on another job is accepted
-    later, _ = flow.assigned_job()
-    StreamPump().deliver()
-    kinds = notices(flow)
-    failed_at = kinds.index(("payout_failed", job["id"]))
-    accepted_at = kinds.index(("bid_accepted", later["id"]))
-    assert accepted_at < failed_at  # newest first
+    pump = StreamPump("StartPayoutsFunction")
+    pump.send(pump.records())  # refused: the payout now waits for its retry
+    failed = [r for r in pump.records() if r["dynamodb"]["NewImage"].get("status", {}).get("S") == "retry_wait"]
+    for _ in range(3):  # the queue delivers the record again, later each time
+        assert pump.send(failed) == {"batchItemFailures": []}
+        time.sleep(0.003)
+    (notice,) = flow.call("GET", "/v1/me/notifications", caller=WORKER).json["items"]
+    assert (notice["kind"], notice["data"]["jobId"]) == ("payout_failed", job["id"])
+    changed = payouts.load_payout(job["id"])["updatedAt"]
+    assert ulid_ms(notice["id"]) == int(datetime.fromisoformat(changed.replace("Z", "+00:00")).timestamp() * 1000)
+
+
+def ulid_ms(ulid: str) -> int:
+    """The millisecond a ULID's first ten characters (Crockford base32) carry."""
+    digits = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    value = 0
+    for char in ulid[:10]:
+        value = value * 32 + digits.index(char)
+    return value

@@ -310,7 +310,7 @@ def _on_message(new: dict[str, Any], source: str, at_ms: int) -> None:
     )
 
 
-def _change_ms(new: dict[str, Any], change: dict[str, Any]) -> int:
+def change_ms(new: dict[str, Any], change: dict[str, Any]) -> int:
     """When the change happened, to the millisecond: the item's own ``updatedAt``/``createdAt``
     (stable across redeliveries), else the stream's second-precision timestamp."""
     from datetime import datetime
@@ -336,7 +336,7 @@ def handle_record(record: dict[str, Any]) -> None:
         return
     old = from_item(change.get("OldImage"))
     source = str(record.get("eventID") or f"{new.get('pk')}|{new.get('sk')}|{new.get('version')}")
-    at_ms = _change_ms(new, change)
+    at_ms = change_ms(new, change)
     kind = new.get("type")
     if kind == "bid":
         _on_bid(old, new, source, at_ms)

@@ -35,7 +35,6 @@ The payout item ``JOB#<jobId> | PAYOUT`` then moves on its own::
 from __future__ import annotations
 
 import functools
-import time
 from typing import Any
 
 from khaya import db
@@ -280,7 +279,9 @@ def _wait_for_account(job_id: str) -> Effect:
 
 
 def resume_waiting(worker_id: str) -> int:
-    """A worker saved a payout account: its waiting payouts become ``ready`` (the stream sends them)."""
+    """A worker saved a payout account: its waiting payouts become ``ready`` (the stream sends them).
+    The whole waiting list, up to ``db.query_pages``' 1,000 items; one released payout is one small
+    transaction, and a payout released leaves the list, so a save after a cut-off releases the rest."""
     resumed = 0
     for page in db.query_pages(keys.user_pk(worker_id), index=keys.USER_INDEX, sk_prefix=keys.PAYOUT_WAIT_PREFIX):
         for item in page:
@@ -422,7 +423,7 @@ def handle_record(record: dict[str, Any]) -> None:
     """One stream record: a payout that became ``ready`` is sent; the worker hears when its
     payout waits for an account, is sent, or failed. Everything else is ignored."""
     from khaya.db.codec import from_item
-    from khaya.market.notifications import notify
+    from khaya.market.notifications import change_ms, notify
 
     if record.get("eventName") not in ("INSERT", "MODIFY"):
         return
@@ -440,8 +441,6 @@ def handle_record(record: dict[str, Any]) -> None:
     notice = _NOTICES.get(str(status))
     if notice is not None:
         kind, title, body = notice
-        # When the payout changed, to the millisecond: the same on every redelivery.
-        at_ms = int((time.time() - clock.age_seconds(str(new["updatedAt"]))) * 1000)
         notify(
             str(new["workerId"]),
             kind,
@@ -449,7 +448,7 @@ def handle_record(record: dict[str, Any]) -> None:
             body=body,
             data={"jobId": str(new["jobId"])},
             source=str(record["eventID"]),
-            at_ms=at_ms,
+            at_ms=change_ms(new, change),  # when the payout changed: the same on every redelivery
         )
 
 
