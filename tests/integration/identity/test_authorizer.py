@@ -351,8 +351,17 @@ def test_suspension_and_erasure_stop_tokens(aws, call_route):
     erase_account(b["user"]["userId"])
     authorizer.reset_cache()  # the in-memory cache lives at most AUTHORIZER_USER_CACHE_SECONDS
     # Then neither token passes
-    assert _refused(_authorize(a["tokens"]["accessToken"]))
-    assert _refused(_authorize(b["tokens"]["accessToken"]))
+    assert _refused(_authorize(a["tokens"]["accessToken"]), "user_not_active")
+    assert _refused(_authorize(b["tokens"]["accessToken"]), "user_not_active")
+
+
+def test_a_token_naming_a_user_the_table_does_not_hold_is_refused(aws, call_route):
+    from khaya.ids import new_id
+
+    user = signup_and_login_in_process(call_route, "client")
+    kid, pem = _private_key()
+    token = jwt.encode(_claims(user, sub=new_id()), pem, algorithm="ES256", headers={"kid": kid})
+    assert _refused(_authorize(token), "unknown_user")
 
 
 @pytest.fixture
@@ -378,7 +387,7 @@ def test_logout_stops_the_sessions_access_token_and_no_other(aws, call_route, no
     res = call_route("POST", "/v1/auth/logout", body={"refreshToken": user["tokens"]["refreshToken"]})
     assert res.status == 204
     # Then its access token is denied at once, while the other session's still passes
-    assert _refused(_authorize(user["tokens"]["accessToken"]))
+    assert _refused(_authorize(user["tokens"]["accessToken"]), "session_ended")
     assert _allowed(_authorize(second["accessToken"]))
 
 
@@ -727,3 +736,20 @@ def test_within_the_cache_window_a_repeat_reads_nothing_and_at_its_end_reads_aga
 @pytest.mark.parametrize(("length", "reason"), [(4096, "invalid_token"), (4097, "no_bearer_token")])
 def test_a_token_longer_than_4096_characters_is_not_even_parsed(aws, length, reason):
     assert _refused(_authorize("e30." * (length // 4) + "x" * (length % 4)), reason)
+
+
+def test_when_the_public_keys_cannot_be_read_a_token_is_refused_as_a_503_to_retry(aws, call_route):
+    from khaya.aws import client
+    from khaya.config import settings
+    from khaya.secrets import reset_secrets
+
+    user = signup_and_login_in_process(call_route, "client")
+    # Given the public keys' secret is gone (Secrets Manager cannot give it)
+    name = settings().require("JWT_PUBLIC_KEYS_SECRET_NAME")
+    client("secretsmanager").delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
+    reset_secrets()
+    # Then a valid token is refused for that reason, and the route answers 503, not 401
+    answer = _authorize(user["tokens"]["accessToken"])
+    assert _refused(answer, "keys_unavailable")
+    res = call_route("GET", "/v1/me", caller=answer["context"])
+    assert res.status == 503, res
