@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.integration.market.conftest import CLIENT, CLIENT2, WORKER, WORKER2, WORKER3, bid_body, job_body
 
 
@@ -31,7 +33,7 @@ def test_only_workers_bid_only_on_open_jobs_and_never_on_their_own(market):
         bids.create_bid(CLIENT["userId"], job["id"], bid_body())
         raise AssertionError("bid on own job accepted")
     except BusinessRule as exc:
-        assert exc.code == "own_job"
+        assert (exc.code, exc.message) == ("own_job", "You cannot bid on your own job.")
     # Nobody bids on a job that is no longer open, or on one that does not exist
     jobs.cancel_job(CLIENT["userId"], job["id"])
     res = market.bid(job["id"], WORKER)
@@ -195,3 +197,76 @@ def test_a_rejected_bid_gives_the_worker_its_live_bid_slot_back(market):
     # Then the worker can bid once more, and only once
     market.placed(_open_job(market), WORKER)
     assert market.bid(_open_job(market), WORKER).status == 422
+
+
+def test_each_refusal_says_plainly_what_is_wrong(market):
+    job = market.post_job()
+    bid = market.placed(job["id"], WORKER)
+
+    def error(res, status):
+        assert res.status == status, res
+        return res.json["error"]
+
+    # No such bid (a well-formed id naming a worker who never bid here)
+    never = f"{job['id']}.{WORKER2['userId']}"
+    assert error(market.call("GET", f"/v1/bids/{never}", caller=CLIENT), 404) == {
+        "code": "bid_not_found",
+        "message": "No bid with this id.",
+    }
+    # A second bid of the same worker
+    assert error(market.bid(job["id"], WORKER), 409) == {
+        "code": "duplicate_bid",
+        "message": "You already have a bid on this job.",
+    }
+    # Another client asking for the job's bids
+    assert error(market.call("GET", f"/v1/jobs/{job['id']}/bids", caller=CLIENT2), 403) == {
+        "code": "not_job_owner",
+        "message": "Only the job's owner sees its bids.",
+    }
+    # Acting on a bid that is no longer pending names what it is now
+    assert market.call("POST", f"/v1/bids/{bid['id']}/reject", caller=CLIENT).status == 200
+    not_pending = {"code": "bid_not_pending", "message": "The bid is rejected, not pending."}
+    assert error(market.call("POST", f"/v1/bids/{bid['id']}/reject", caller=CLIENT), 409) == not_pending
+    assert error(market.call("POST", f"/v1/bids/{bid['id']}/withdraw", caller=WORKER), 409) == not_pending
+
+
+def test_a_rejected_bid_reads_the_same_in_the_answer_and_afterwards(market):
+    job = market.post_job()
+    bid = market.placed(job["id"], WORKER)
+    res = market.call("POST", f"/v1/bids/{bid['id']}/reject", caller=CLIENT)
+    assert res.status == 200
+    for seen in (res.json, market.bid_of(bid["id"], WORKER)):
+        assert (seen["status"], seen["closedReason"]) == ("rejected", "rejected_by_client")
+        assert seen["updatedAt"] == res.json["updatedAt"] > bid["createdAt"]
+
+
+@pytest.mark.parametrize("action", ["accept", "withdraw"])
+def test_an_accepted_or_withdrawn_bid_says_when_it_changed(market, action):
+    job = market.post_job()
+    bid = market.placed(job["id"], WORKER)
+    who = CLIENT if action == "accept" else WORKER
+    res = market.call("POST", f"/v1/bids/{bid['id']}/{action}", caller=who)
+    assert res.status == 200
+    assert res.json["updatedAt"] == market.bid_of(bid["id"], WORKER)["updatedAt"] > bid["createdAt"]
+
+
+def test_a_worker_pages_through_its_bids_and_sees_nothing_else_it_has(market):
+    from khaya import db
+    from khaya.payments import keys as pay_keys
+
+    jobs = [_open_job(market) for _ in range(3)]
+    placed = [market.placed(j)["id"] for j in jobs]
+    # The worker's payment history shares the index its bids are listed from
+    entry = "01JLEDGERENTRY0000000000000"
+    db.put(
+        {
+            "pk": "JOB#X",
+            "sk": f"TXN#{entry}",
+            "type": "ledgerEntry",
+            **pay_keys.user_ledger_index(WORKER["userId"], entry).item(),
+        }
+    )
+    first = market.call("GET", "/v1/me/bids", caller=WORKER, query="limit=2").json
+    rest = market.call("GET", "/v1/me/bids", caller=WORKER, query=f"limit=2&cursor={first['nextCursor']}").json
+    assert [b["id"] for b in first["items"] + rest["items"]] == placed[::-1]
+    assert rest["nextCursor"] is None

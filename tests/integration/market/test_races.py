@@ -103,10 +103,11 @@ def _bid(job_id: str, worker: dict[str, str]) -> dict:
     return bid
 
 
-def _refused(outcome, code: str) -> None:
+def _refused(outcome, code: str, message: str | None = None) -> None:
     with pytest.raises(Conflict) as refused:
         outcome.result()
     assert refused.value.code == code
+    assert message is None or refused.value.message == message
 
 
 def test_a_bid_whose_job_closes_between_its_read_and_its_write_is_a_409(dynamodb_local):
@@ -123,17 +124,32 @@ def test_a_bid_whose_job_closes_between_its_read_and_its_write_is_a_409(dynamodb
     assert _live_bid_slots_left(WORKER) == 5
 
 
-def test_a_reject_racing_the_workers_withdrawal_of_one_bid_is_a_409(dynamodb_local):
+@pytest.mark.parametrize(
+    ("held", "first", "after"),
+    [
+        ("reject", "withdraw", ("withdrawn", None)),
+        ("withdraw", "reject", ("rejected", "rejected_by_client")),
+    ],
+)
+def test_a_reject_and_a_withdrawal_racing_on_one_bid_the_first_written_counts_the_other_is_a_409(
+    dynamodb_local, held, first, after
+):
     _, job = invoke("POST", "/v1/jobs", CLIENT, job_body())
     bid = _bid(job["id"], WORKER)
-    # Given the client's reject has read the bid while pending
-    with Hold(bid_service, "_load") as held:
-        rejecting = held.start(bid_service.reject_bid, CLIENT["userId"], bid["id"])
-        # When the worker withdraws it first
-        assert invoke("POST", f"/v1/bids/{bid['id']}/withdraw", WORKER)[0] == 200
-    # Then only the withdrawal counts: the reject is a 409 and the bid stays withdrawn
-    _refused(rejecting, "bid_not_pending")
-    assert invoke("GET", f"/v1/bids/{bid['id']}", WORKER)[1]["status"] == "withdrawn"
+    actions = {
+        "reject": (bid_service.reject_bid, CLIENT),
+        "withdraw": (bid_service.withdraw_bid, WORKER),
+    }
+    # Given one side (the client's reject or the worker's withdrawal) has read the bid while pending
+    with Hold(bid_service, "_load") as holding:
+        service, who = actions[held]
+        late = holding.start(service, who["userId"], bid["id"])
+        # When the other side's request is written first
+        assert invoke("POST", f"/v1/bids/{bid['id']}/{first}", actions[first][1])[0] == 200
+    # Then only that one counts: the held one is a 409 and the bid stays as the first left it
+    _refused(late, "bid_not_pending", "The bid is no longer pending.")
+    seen = invoke("GET", f"/v1/bids/{bid['id']}", WORKER)[1]
+    assert (seen["status"], seen.get("closedReason")) == after
     # And the worker got its live-bid slot back once, not twice: exactly five again on its free plan
     assert _live_bid_slots_left(WORKER) == 5
 
@@ -182,7 +198,7 @@ def test_an_accept_that_read_the_job_before_a_cancel_is_a_409(dynamodb_local):
             held_cancel.release()
             assert cancelling.result().status == "cancelled"
     # Then the accept is a 409 and the job stays cancelled, with nobody assigned
-    _refused(accepting, "job_not_open")
+    _refused(accepting, "job_not_open", "The job is no longer open, or another bid was accepted.")
     now = invoke("GET", f"/v1/jobs/{job['id']}", CLIENT)[1]
     assert now["status"] == "cancelled" and now.get("workerId") is None
     # And the client's open-job slot came back once: three open jobs again on its free plan

@@ -182,11 +182,11 @@ def list_my_bids(worker_id: str, *, limit: int = 20, cursor: str | None) -> BidP
 # ---------------------------------------------------------------- decide
 
 
-def _bid_update(bid: dict[str, Any], status: str, on_fail: Conflict, **extra: Any) -> db.TxAction:
+def _bid_update(bid: dict[str, Any], status: str, on_fail: Conflict, now: str, **extra: Any) -> db.TxAction:
     return db.tx_update(
         bid["pk"],
         bid["sk"],
-        set={"status": status, "updatedAt": now_iso(), **extra},
+        set={"status": status, "updatedAt": now, **extra},
         add={"version": 1},
         condition="#s = :pending",
         names={"#s": "status"},
@@ -221,13 +221,14 @@ def accept_bid(client_id: str, bid_id: str) -> Bid:
             },
             on_conflict=Conflict("The job is no longer open, or another bid was accepted.", code="job_not_open"),
         )
+        now = now_iso()
         actions += [
             job_service.usage_add(client_id, "openJobs", -1),
-            _bid_update(bid, "accepted", db.Retry()),
+            _bid_update(bid, "accepted", db.Retry(), now),
             job_service.usage_add(bid["workerId"], "liveBids", -1),
             *job_service.close_bids_actions(others, "another_bid_accepted"),
         ]
-        result["bid"] = {**bid, "status": "accepted", "updatedAt": now_iso()}
+        result["bid"] = {**bid, "status": "accepted", "updatedAt": now}
         return actions
 
     db.transact_retrying(build)
@@ -240,17 +241,13 @@ def reject_bid(client_id: str, bid_id: str) -> Bid:
         raise not_found()
     if bid["status"] != "pending":
         raise not_pending(bid["status"])
+    now, reason = now_iso(), {"closedReason": "rejected_by_client"}
     actions = [
-        _bid_update(
-            bid,
-            "rejected",
-            Conflict("The bid is no longer pending.", code="bid_not_pending"),
-            closedReason="rejected_by_client",
-        ),
+        _bid_update(bid, "rejected", Conflict("The bid is no longer pending.", code="bid_not_pending"), now, **reason),
         job_service.usage_add(bid["workerId"], "liveBids", -1),
     ]
     db.transact_retrying(lambda: actions)
-    return Bid.from_item({**bid, "status": "rejected", "closedReason": "rejected_by_client"})
+    return Bid.from_item({**bid, **reason, "status": "rejected", "updatedAt": now})
 
 
 def withdraw_bid(worker_id: str, bid_id: str) -> Bid:
@@ -259,9 +256,10 @@ def withdraw_bid(worker_id: str, bid_id: str) -> Bid:
         raise not_found()
     if bid["status"] != "pending":
         raise not_pending(bid["status"])
+    now = now_iso()
     actions = [
-        _bid_update(bid, "withdrawn", Conflict("The bid is no longer pending.", code="bid_not_pending")),
+        _bid_update(bid, "withdrawn", Conflict("The bid is no longer pending.", code="bid_not_pending"), now),
         job_service.usage_add(worker_id, "liveBids", -1),
     ]
     db.transact_retrying(lambda: actions)
-    return Bid.from_item({**bid, "status": "withdrawn"})
+    return Bid.from_item({**bid, "status": "withdrawn", "updatedAt": now})
