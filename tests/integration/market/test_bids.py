@@ -50,7 +50,14 @@ def test_a_bid_in_another_currency_than_the_budget_is_a_422(market):
         body=bid_body(amount=100) | {"amount": {"amount": 100, "currency": "NGN"}},
         caller=WORKER,
     )
-    assert res.status == 422 and res.json["error"]["code"] == "currency_mismatch"
+    assert res.status == 422 and res.json["error"] == {
+        "code": "currency_mismatch",
+        "message": "amount: use the job's currency (ZAR).",
+        "details": [{"field": "amount.currency", "issue": "mismatch"}],
+    }
+    # And a bid of nothing says which field is wrong
+    zero = market.call("POST", f"/v1/jobs/{job['id']}/bids", body=bid_body(amount=0), caller=WORKER)
+    assert zero.status == 422 and zero.json["error"]["details"] == [{"field": "amount.amount", "issue": "not_positive"}]
 
 
 def test_a_free_worker_has_five_live_bids_and_gets_a_slot_back_on_withdraw(market):
@@ -59,7 +66,11 @@ def test_a_free_worker_has_five_live_bids_and_gets_a_slot_back_on_withdraw(marke
     placed = [market.placed(j) for j in jobs[:5]]
     # When it bids a sixth time / Then 422 plan_limit_reached, nothing written
     res = market.bid(jobs[5])
-    assert res.status == 422 and res.json["error"]["code"] == "plan_limit_reached"
+    assert res.status == 422 and res.json["error"] == {
+        "code": "plan_limit_reached",
+        "message": "Your plan allows 5 live bids at a time.",
+        "details": [{"field": "live_bids", "issue": "limit", "limit": 5}],
+    }
     assert market.ids(f"/v1/jobs/{jobs[5]}/bids", CLIENT2) == []
     # When it withdraws one / Then it can bid on the sixth job
     assert market.call("POST", f"/v1/bids/{placed[0]['id']}/withdraw", caller=WORKER).json["status"] == "withdrawn"
@@ -182,7 +193,8 @@ def test_the_owner_pages_through_many_bids_with_a_cursor(market):
     rest = market.call("GET", f"/v1/jobs/{job['id']}/bids", caller=CLIENT, query=f"cursor={first.json['nextCursor']}")
     # Then the second page holds the last one, and no page repeats a bid
     assert rest.status == 200 and rest.json["nextCursor"] is None
-    assert {b["id"] for b in first.json["items"] + rest.json["items"]} == placed
+    both = [b["id"] for b in first.json["items"] + rest.json["items"]]
+    assert len(both) == 3 and set(both) == placed
 
 
 def test_a_rejected_bid_gives_the_worker_its_live_bid_slot_back(market):
@@ -270,3 +282,31 @@ def test_a_worker_pages_through_its_bids_and_sees_nothing_else_it_has(market):
     rest = market.call("GET", "/v1/me/bids", caller=WORKER, query=f"limit=2&cursor={first['nextCursor']}").json
     assert [b["id"] for b in first["items"] + rest["items"]] == placed[::-1]
     assert rest["nextCursor"] is None
+
+
+def test_the_client_hears_of_each_new_bid(market):
+    from tests.support.market_stream import StreamPump
+
+    job = market.post_job()
+    bid = market.placed(job["id"], WORKER, 70000)
+    StreamPump().deliver()
+    notes = market.call("GET", "/v1/me/notifications", caller=CLIENT).json["items"]
+    assert [(n["kind"], n["data"]["bidId"]) for n in notes] == [("bid_received", bid["id"])]
+
+
+def test_accepting_rejects_as_many_other_bids_as_one_step_holds_and_records_when(market):
+    from khaya.market import jobs as job_service
+
+    # Given a job with one bid more than an accept closes in its own transaction
+    job = market.post_job()
+    workers = [{"userId": f"01WSORTED{i:017d}", "role": "worker"} for i in range(job_service.IN_TX_BID_CLOSES + 1)]
+    placed = [market.placed(job["id"], w) for w in workers]
+    # When the client accepts the bid listed first
+    res = market.call("POST", f"/v1/bids/{placed[0]['id']}/accept", caller=CLIENT)
+    assert res.status == 200
+    # Then every other bid is rejected in the same step (none is left for the stream)
+    listed = market.call("GET", f"/v1/jobs/{job['id']}/bids", caller=CLIENT, query="limit=100").json["items"]
+    assert sorted(b["status"] for b in listed) == ["accepted"] + ["rejected"] * job_service.IN_TX_BID_CLOSES
+    # And the job records when it was assigned (what the conversation summary starts from)
+    assigned = job_service.load(job["id"])
+    assert placed[-1]["createdAt"] < assigned["assignedAt"] <= assigned["updatedAt"]
