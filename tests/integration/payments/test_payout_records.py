@@ -38,14 +38,15 @@ def completed_job(flow, **kw):
     return job
 
 
-def job_changes_once_after_it_is_read(monkeypatch, job_id):
-    """Another request changes the job right after the code under test first reads it."""
+def job_changes_once_after_it_is_read(monkeypatch, job_id, times=1):
+    """Another request changes the job right after the code under test reads it (the first
+    ``times`` reads)."""
     real_load = market_jobs.load
     fired = []
 
     def load(jid, *args, **kwargs):
         job = real_load(jid, *args, **kwargs)
-        if jid == job_id and not fired:
+        if jid == job_id and len(fired) < times:
             fired.append(job["version"])
             touch = db.tx_update_versioned(
                 *market_keys.job(jid),
@@ -211,6 +212,25 @@ def test_a_completion_that_races_another_change_to_the_job_is_read_again_not_ref
     lost = lost_races(monkeypatch)
     done = payouts.complete_job(CLIENT["userId"], job["id"])
     assert raced and lost == ["concurrent_change"] and done.status == "completed"
+
+
+def test_a_completion_keeps_trying_through_several_lost_races(flow, monkeypatch):
+    job, _, _ = flow.funded_job()
+    raced = job_changes_once_after_it_is_read(monkeypatch, job["id"], times=5)
+    lost = lost_races(monkeypatch)
+    done = payouts.complete_job(CLIENT["userId"], job["id"])
+    assert len(raced) == 5 and lost == ["concurrent_change"] * 5 and done.status == "completed"
+
+
+def test_a_fee_of_one_cent_is_still_taken_and_booked_as_the_fee(flow):
+    flow.payout_account()
+    for _ in range(2):
+        completed_job(flow, amount=20)
+    job = completed_job(flow, amount=20)  # the third job: 5 % of 20 is exactly 1
+    assert flow.balances(job["id"]) == {"client": -20, "escrow": 19, "worker": 0, "platform": 1}
+    (fee,) = [e for e in flow.ledger(job["id"]) if e["kind"] == "fee"]
+    assert (fee["amount"], fee["cause"]) == ({"amount": 1, "currency": "ZAR"}, "fee")
+    assert payouts.load_payout(job["id"])["net"] == 19
 
 
 @pytest.mark.parametrize("kind", ["transfer.success", "transfer.failed"])
