@@ -154,6 +154,22 @@ def test_a_reject_and_a_withdrawal_racing_on_one_bid_the_first_written_counts_th
     assert _live_bid_slots_left(WORKER) == 5
 
 
+def test_an_accept_that_read_a_bid_since_withdrawn_and_placed_again_assigns_the_new_amount(dynamodb_local):
+    _, job = invoke("POST", "/v1/jobs", CLIENT, job_body())
+    bid = _bid(job["id"], WORKER)
+    # Given the client's accept has read the bid at its first amount
+    with Hold(bid_service, "_load") as held:
+        accepting = held.start(bid_service.accept_bid, CLIENT["userId"], bid["id"])
+        # When the worker withdraws it and bids again, lower, before the accept is written
+        assert invoke("POST", f"/v1/bids/{bid['id']}/withdraw", WORKER)[0] == 200
+        status, again = invoke("POST", f"/v1/jobs/{job['id']}/bids", WORKER, bid_body(50000))
+        assert status == 201 and again["id"] == bid["id"]
+    # Then the accept reads the bid again: the job is assigned at the amount the bid now holds
+    assert accepting.result().amount.amount == 50000
+    now = invoke("GET", f"/v1/jobs/{job['id']}", CLIENT)[1]
+    assert now["status"] == "assigned" and now["acceptedAmount"]["amount"] == 50000
+
+
 def test_a_cancel_that_read_a_bid_just_withdrawn_leaves_it_withdrawn(dynamodb_local):
     _, job = invoke("POST", "/v1/jobs", CLIENT, job_body())
     bid = _bid(job["id"], WORKER)

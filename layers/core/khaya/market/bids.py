@@ -183,14 +183,16 @@ def list_my_bids(worker_id: str, *, limit: int = 20, cursor: str | None) -> BidP
 
 
 def _bid_update(bid: dict[str, Any], status: str, on_fail: Conflict, now: str, **extra: Any) -> db.TxAction:
+    """``bid`` (pending, as read) → ``status``; only that bid: one withdrawn and placed again
+    since (pending once more, at a new amount) has a new ``createdAt`` and fails the condition."""
     return db.tx_update(
         bid["pk"],
         bid["sk"],
         set={"status": status, "updatedAt": now, **extra},
         add={"version": 1},
-        condition="#s = :pending",
+        condition="#s = :pending AND createdAt = :created",
         names={"#s": "status"},
-        values={":pending": "pending"},
+        values={":pending": "pending", ":created": bid["createdAt"]},
         on_fail=on_fail,
     )
 
