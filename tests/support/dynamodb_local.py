@@ -24,6 +24,7 @@ each session uses an access key of its own, so DynamoDB Local keeps its tables a
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 
@@ -50,6 +51,20 @@ def dynamodb_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         engine.stop()
 
 
+def _own_database(endpoint: str, table: str) -> None:
+    """Give this session a database of its own on a shared engine: an access key naming its
+    process. Set inside ``mock_aws``, which puts moto's one fixed key in the environment (and
+    puts back the one before it on exit): sessions keyed by that would all share one table.
+    A process id comes round again in a long run, and a session killed mid-test (a hung
+    mutant) leaves its table behind under it: that table goes first."""
+    import boto3
+
+    os.environ["AWS_ACCESS_KEY_ID"] = f"session{os.getpid()}"
+    engine = boto3.client("dynamodb", endpoint_url=endpoint)
+    with contextlib.suppress(engine.exceptions.ResourceNotFoundException):
+        engine.delete_table(TableName=table)
+
+
 @pytest.fixture
 def dynamodb_local(dynamodb_engine: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A fresh copy of the template's table on DynamoDB Local, with the secrets on moto."""
@@ -58,14 +73,14 @@ def dynamodb_local(dynamodb_engine: str, monkeypatch: pytest.MonkeyPatch) -> Ite
 
     for var, url in endpoint_environment(dynamodb_engine).items():
         monkeypatch.setenv(var, url)
-    if os.environ.get(SHARED_ENGINE_VAR):
-        monkeypatch.setenv("AWS_ACCESS_KEY_ID", f"session{os.getpid()}")  # this session's own database
     # The template's own table name, so every call is checked against the policies that name it;
     # each test gets it fresh (the engine serves one xdist worker, whose tests run one at a time).
     table = TEST_ENV["TABLE_NAME"]
     monkeypatch.setenv("TABLE_NAME", table)
     # moto answers Secrets Manager and S3; calls to the engine's loopback URL pass it by.
     with mock_aws():
+        if os.environ.get(SHARED_ENGINE_VAR):
+            _own_database(dynamodb_engine, table)
         reset_caches()
         create_resources(table_name=table)
         try:
