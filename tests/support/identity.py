@@ -216,7 +216,8 @@ class FakeSender:
         if self.whatsapp_error:
             self._fail("whatsapp", self.whatsapp_error)
         sid = "SM" + secrets.token_hex(16)
-        self.sent.append({"channel": "whatsapp", "to": to, "variables": dict(variables), "sid": sid})
+        message = {"channel": "whatsapp", "to": to, "variables": dict(variables), "sid": sid}
+        self.sent.append({**message, "statusCallback": status_callback})
         return sid
 
     def send_sms(self, to: str, body: str, *, status_callback: str | None = None) -> str:
@@ -224,7 +225,7 @@ class FakeSender:
         if self.sms_error:
             self._fail("sms", self.sms_error)
         sid = "SM" + secrets.token_hex(16)
-        self.sent.append({"channel": "sms", "to": to, "text": body, "sid": sid})
+        self.sent.append({"channel": "sms", "to": to, "text": body, "sid": sid, "statusCallback": status_callback})
         return sid
 
     def last_code(self, phone: str | None = None) -> str:

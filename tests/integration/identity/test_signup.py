@@ -220,3 +220,45 @@ def test_malformed_json_and_wrong_media_type(aws, call_route):
     res = call_route("POST", "/v1/auth/signup", body="phone=1", headers={"content-type": "text/plain"})
     assert res.status == 415
     assert table_items() == []
+
+
+@pytest.mark.parametrize(
+    ("limit", "value"), [("OTP_SENDS_PER_PHONE_PER_IP_PER_HOUR", "1"), ("OTP_SENDS_PER_PHONE_PER_HOUR", "2")]
+)
+def test_a_signup_that_loses_its_number_to_another_gives_back_the_sends_it_took(
+    aws, call_route, sender, monkeypatch, limit, value
+):
+    from khaya.config import reset_settings
+    from khaya.identity import otp
+
+    monkeypatch.setenv(limit, value)
+    reset_settings()
+    phone = random_phone()
+    check_phone_allowed = otp.check_phone_allowed
+    raced: list[int] = []
+
+    def another_signup_wins_meanwhile(*args, **kwargs):
+        check_phone_allowed(*args, **kwargs)
+        if not raced:
+            raced.append(1)
+            other = call_route(
+                "POST", "/v1/auth/signup", body={"phone": phone, "name": "B", "role": "client"}, source_ip="203.0.113.9"
+            )
+            assert other.status == 201, other
+
+    monkeypatch.setattr(otp, "check_phone_allowed", another_signup_wins_meanwhile)
+    # When a signup from one address checks the number free, then another address claims it first
+    res = call_route("POST", "/v1/auth/signup", body={"phone": phone, "name": "A", "role": "client"})
+    assert res.status == 409 and res.json["error"]["code"] == "phone_taken", res
+    assert [m["channel"] for m in sender.sent] == ["whatsapp"]  # only the winner's code went out
+    # Then what it took of the number's hourly sends is back: this address may still ask for a code
+    again = call_route("POST", "/v1/auth/otp", body={"phone": phone, "purpose": "login"})
+    assert again.status == 202, again
+    # And only that one: the limit holds again after it
+    import time
+
+    from khaya import db
+    from khaya.identity import keys
+
+    db.update(*keys.otp(phone, "login"), set={"sentAt": int(time.time()) - 61})
+    assert call_route("POST", "/v1/auth/otp", body={"phone": phone, "purpose": "login"}).status == 429

@@ -264,7 +264,6 @@ def send_code(phone: str, purpose: str, send_id: str) -> str | None:
                 ":sending": "sending",
                 ":stale": now - CODE_TTL_SECONDS,
             },
-            on_fail=errors.Conflict(),
         )
     except errors.Conflict:
         return None
@@ -344,18 +343,19 @@ def verify_code(phone: str, purpose: str, code: str) -> dict[str, Any]:
 def _drop(otp_pk: str, code_hash: str) -> None:
     """Delete the code that could not be delivered (unless a newer one replaced it)."""
     with contextlib.suppress(errors.Conflict):
-        db.delete(otp_pk, "OTP", condition="codeHash = :h", values={":h": code_hash}, on_fail=errors.Conflict())
+        db.delete(otp_pk, "OTP", condition="codeHash = :h", values={":h": code_hash})
 
 
-def handle_delivery_status(message_sid: str, status: str, error_code: str | None) -> bool:
+def handle_delivery_status(message_sid: str, status: str, error_code: str | None) -> None:
     """A Twilio status callback. An ``undelivered``/``failed`` WhatsApp code that is still live is
-    replaced by a new code sent by SMS. True when a fallback SMS went out. Idempotent: the
-    OTP item must still name this message, so a repeated callback does nothing."""
+    replaced by a new code sent by SMS. Idempotent: the OTP item must still name this message,
+    so a repeated callback does nothing (nor does one racing it: the first renames the item's
+    message before it sends)."""
     if status not in ("undelivered", "failed") or not message_sid:
-        return False
+        return
     ref = db.get(*message_ref(message_sid))
     if not ref or ref.get("channel") != "whatsapp":
-        return False
+        return
     otp_pk = str(ref["otpPk"])
     phone, purpose = split_otp_pk(otp_pk)
     now = int(time.time())
@@ -374,10 +374,9 @@ def handle_delivery_status(message_sid: str, status: str, error_code: str | None
             },
             condition="messageSid = :sid AND expiresAt > :now AND attempts < :max",
             values={":sid": message_sid, ":now": now, ":max": MAX_ATTEMPTS},
-            on_fail=errors.Conflict(),
         )
     except errors.Conflict:
-        return False  # already handled, superseded, used or expired
+        return  # already handled, superseded, used or expired
     db.delete(*message_ref(message_sid))
     from khaya.config import settings
     from khaya.messaging import DeliveryFailed, sender
@@ -388,10 +387,9 @@ def handle_delivery_status(message_sid: str, status: str, error_code: str | None
         _drop(otp_pk, code_hash)
         metric("OtpSendFailed", path="callback")
         logger.warning("otp: sms fallback failed", extra={"phone": mask_phone(phone), "errorCode": exc.code})
-        return False
+        return
     with contextlib.suppress(errors.Conflict):
         db.update(otp_pk, "OTP", set={"messageSid": sid}, condition="codeHash = :h", values={":h": code_hash})
     metric("OtpFallbackUsed", reason=f"callback-{error_code or status}")
     metric("OtpSent", channel="sms")
     logger.info("otp: whatsapp undelivered, code resent by sms", extra={"phone": mask_phone(phone)})
-    return True
