@@ -206,3 +206,40 @@ def test_who_won_and_at_what_price_is_shown_only_to_the_owner_the_winner_and_adm
     assert [b["id"] for b in market.call("GET", f"/v1/jobs/{job['id']}/bids", caller=WORKER2).json["items"]] == [
         f"{job['id']}.{WORKER2['userId']}"
     ]
+
+
+def test_an_edit_changes_the_fields_sent_and_only_those_everywhere_the_job_shows(market):
+    job = market.post_job(city="Cape Town")
+    changes = {
+        "title": "Replace the geyser valve",
+        "description": "The pressure valve on the geyser leaks.",
+        "category": "electrical",
+        "city": "  Port   Elizabeth ",
+        "budget": {"amount": 95000, "currency": "ZAR"},
+        "dueDate": "2099-03-01",
+    }
+    # When the owner changes every field at once
+    res = market.call("PATCH", f"/v1/jobs/{job['id']}", body=changes, caller=CLIENT)
+    assert res.status == 200, res
+    # Then the answer, the job's page and the lists all show the new values
+    expected = {**changes, "city": "port-elizabeth", "cityName": "Port Elizabeth"}
+    detail = market.job(job["id"])
+    for shown in (res.json, detail):
+        assert {k: shown[k] for k in expected} == expected
+        assert shown["updatedAt"] > job["updatedAt"] and shown["createdAt"] == job["createdAt"]
+    assert detail["version"] == job["version"] + 1
+    assert market.ids("/v1/jobs", WORKER, "category=electrical") == [job["id"]]
+    assert market.ids("/v1/jobs", WORKER, "category=plumbing") == []
+    listed = market.call("GET", "/v1/me/jobs", caller=CLIENT).json["items"][0]
+    assert {k: listed[k] for k in ("title", "category", "city", "cityName", "budget", "dueDate")} == {
+        k: expected[k] for k in ("title", "category", "city", "cityName", "budget", "dueDate")
+    }
+    # And an edit of one field leaves every other as it was
+    res = market.call("PATCH", f"/v1/jobs/{job['id']}", body={"title": "Replace the geyser valve now"}, caller=CLIENT)
+    assert res.status == 200
+    assert {k: res.json[k] for k in expected if k != "title"} == {k: v for k, v in expected.items() if k != "title"}
+    # And a null due date or budget clears it
+    res = market.call("PATCH", f"/v1/jobs/{job['id']}", body={"dueDate": None, "budget": None}, caller=CLIENT)
+    assert res.status == 200 and res.json.get("dueDate") is None and res.json.get("budget") is None
+    assert market.job(job["id"]).get("dueDate") is None and res.json["title"] == "Replace the geyser valve now"
+    assert res.json["currency"] == "ZAR"  # the city's country's, once no budget names one
