@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.market.conftest import CLIENT, CLIENT2, WORKER, job_body
+from tests.integration.market.conftest import CLIENT, CLIENT2, WORKER, WORKER2, job_body
 
 
 def test_a_client_posts_a_job_and_any_user_reads_it_with_its_city_normalised(market):
@@ -123,6 +123,7 @@ def test_only_the_owner_edits_and_only_while_open(market):
     market.call("POST", f"/v1/jobs/{job['id']}/cancel", caller=CLIENT)
     res = market.call("PATCH", f"/v1/jobs/{job['id']}", body={"title": "Too late"}, caller=CLIENT)
     assert res.status == 409 and res.json["error"]["code"] == "job_not_open"
+    assert res.json["error"]["message"] == "The job is cancelled, not open."
     assert market.job(job["id"])["title"] == job["title"]
 
 
@@ -149,8 +150,10 @@ def test_a_transition_from_a_stale_read_is_a_409_and_changes_nothing(market):
     market.call("PATCH", f"/v1/jobs/{job['id']}", body={"title": "Fix the tap properly"}, caller=CLIENT)
     # When a transition built from the stale read runs
     _, actions = jobs.transition(stale, "cancelled")
-    with pytest.raises(Conflict):
+    with pytest.raises(Conflict) as refused:
         db.transact(actions)
+    assert refused.value.code == "job_changed"
+    assert refused.value.message == "The job changed since it was read; reload it and try again."
     # Then the job is still open, edited, and still listed
     now = market.job(job["id"])
     assert now["status"] == "open" and now["title"] == "Fix the tap properly"
@@ -172,6 +175,7 @@ def test_an_unknown_job_is_a_404(market):
     for method, path in (("GET", "/v1/jobs/NOPE"), ("POST", "/v1/jobs/NOPE/cancel")):
         res = market.call(method, path, caller=CLIENT)
         assert res.status == 404 and res.json["error"]["code"] == "job_not_found"
+        assert res.json["error"]["message"] == "No job with this id."
 
 
 WINNER_FIELDS = ("workerId", "acceptedAmount", "acceptedBidId")
@@ -243,3 +247,99 @@ def test_an_edit_changes_the_fields_sent_and_only_those_everywhere_the_job_shows
     assert res.status == 200 and res.json.get("dueDate") is None and res.json.get("budget") is None
     assert market.job(job["id"]).get("dueDate") is None and res.json["title"] == "Replace the geyser valve now"
     assert res.json["currency"] == "ZAR"  # the city's country's, once no budget names one
+
+
+def _assigned(market, worker=WORKER):
+    job = market.post_job()
+    bid = market.placed(job["id"], worker)
+    assert market.call("POST", f"/v1/bids/{bid['id']}/accept", caller=CLIENT).status == 200
+    return job
+
+
+def _stored(job_id):
+    from khaya import db
+    from khaya.market import keys
+
+    return db.get(*keys.job(job_id), consistent=True)
+
+
+def test_an_erased_workers_job_is_cancelled_only_while_it_is_still_theirs_and_unpaid(market):
+    from khaya import db
+    from khaya.market import jobs, keys
+
+    job = _assigned(market)
+    # A job assigned to someone else, or already paid for, is left as it is
+    jobs.cancel_for_missing_worker(job["id"], WORKER2["userId"])
+    assert market.job(job["id"])["status"] == "assigned"
+    db.update(*keys.job(job["id"]), set={"status": "funded"})
+    jobs.cancel_for_missing_worker(job["id"], WORKER["userId"])
+    assert market.job(job["id"])["status"] == "funded"
+    # While the worker's own assigned job is cancelled, with when and why kept on it
+    db.update(*keys.job(job["id"]), set={"status": "assigned"})
+    jobs.cancel_for_missing_worker(job["id"], WORKER["userId"])
+    stored = _stored(job["id"])
+    assert stored["status"] == "cancelled" and stored["cancelledReason"] == jobs.WORKER_GONE
+    assert stored["cancelledAt"] == stored["updatedAt"]
+
+
+def _edited_once_after_read(monkeypatch, job_id):
+    """The job's owner edits it once, right after the code under test has read it."""
+    from khaya import db
+    from khaya.market import jobs, keys
+
+    load, edits = jobs.load, []
+
+    def load_then_edit(*args, **kwargs):
+        job = load(*args, **kwargs)
+        if not edits and job["id"] == job_id:
+            edits.append(1)
+            db.update(*keys.job(job_id), set={"title": "Edited meanwhile"}, add={"version": 1})
+        return job
+
+    monkeypatch.setattr(jobs, "load", load_then_edit)
+    return edits
+
+
+def test_a_cancel_that_meets_an_edit_made_since_it_read_the_job_reads_again_and_cancels(market, monkeypatch):
+    job = market.post_job()
+    edits = _edited_once_after_read(monkeypatch, job["id"])
+    res = market.call("POST", f"/v1/jobs/{job['id']}/cancel", caller=CLIENT)
+    assert edits and res.status == 200, res
+    assert res.json["status"] == "cancelled" and res.json["title"] == "Edited meanwhile"
+    assert res.json["version"] == job["version"] + 2
+    stored = _stored(job["id"])
+    assert stored["cancelledAt"] == stored["updatedAt"] == res.json["updatedAt"]
+
+
+def test_an_erased_workers_job_changed_since_it_was_read_is_read_again_and_cancelled(market, monkeypatch):
+    from khaya.market import jobs
+
+    job = _assigned(market)
+    edits = _edited_once_after_read(monkeypatch, job["id"])
+    jobs.cancel_for_missing_worker(job["id"], WORKER["userId"])
+    assert edits and market.job(job["id"])["status"] == "cancelled"
+
+
+def test_my_jobs_lists_only_jobs_in_pages_that_never_repeat(market):
+    jobs_posted = [market.post_job(title=f"Job number {n}") for n in range(3)]
+    # The client's conversation with a bidder shares the index the client's jobs are read from
+    market.placed(jobs_posted[0]["id"], WORKER)
+    body = {"jobId": jobs_posted[0]["id"], "workerId": WORKER["userId"]}
+    assert market.call("POST", "/v1/conversations", body=body, caller=CLIENT).status == 201
+    seen, cursor = [], None
+    for _ in range(4):
+        query = "limit=2" + (f"&cursor={cursor}" if cursor else "")
+        page = market.call("GET", "/v1/me/jobs", caller=CLIENT, query=query).json
+        assert len(page["items"]) <= 2
+        seen += [item["id"] for item in page["items"]]
+        cursor = page.get("nextCursor")
+        if not cursor:
+            break
+    assert seen == [j["id"] for j in reversed(jobs_posted)]
+    # Twenty a page when the client asks for no size (cancelled jobs are listed too)
+    for done in jobs_posted:
+        assert market.call("POST", f"/v1/jobs/{done['id']}/cancel", caller=CLIENT).status == 200
+    for n in range(18):
+        more = market.post_job(title=f"More work {n}")
+        assert market.call("POST", f"/v1/jobs/{more['id']}/cancel", caller=CLIENT).status == 200
+    assert len(market.call("GET", "/v1/me/jobs", caller=CLIENT).json["items"]) == 20

@@ -212,16 +212,14 @@ def get_job(who: Caller, job_id: str) -> Job:
     return Job.from_item(visible_to(load(job_id, consistent=False), who))
 
 
-def list_jobs(
-    *, status: str = "open", category: str | None = None, city: str | None = None, limit: int = 20, cursor: str | None
-) -> JobPage:
+def list_jobs(*, status: str, category: str | None, city: str | None, limit: int, cursor: str | None) -> JobPage:
     """Newest first, one Query of one list partition whatever the filters."""
     pk = keys.job_list_pk(status, category, city)
     page = db.query(pk, limit=limit, cursor=cursor, scope=f"jobs:{pk}")
     return JobPage.of(page)
 
 
-def list_my_jobs(client_id: str, *, limit: int = 20, cursor: str | None) -> JobPage:
+def list_my_jobs(client_id: str, *, limit: int, cursor: str | None) -> JobPage:
     page = db.query(
         keys.user_pk(client_id),
         index=keys.USER_INDEX,
