@@ -37,9 +37,16 @@ def test_a_right_code_gives_tokens_and_works_once(aws, call_route, sender):
     assert res.json["user"]["userId"] == user["user"]["userId"]
     assert res.json["expiresIn"] <= 900 and res.json["refreshToken"] and res.json["accessToken"]
     assert "passwordHash" not in res.json["user"]
-    # And the same code a second time is refused
+    # And the same code a second time is refused, in the one answer every bad code gets
     again = _verify(call_route, user["phone"], code)
     assert again.status == 400 and again.json["error"]["code"] == "invalid_code"
+    assert again.json["error"]["message"] == "The code is wrong or has expired."
+    # And nothing of the code is left: neither it nor the record of the message that carried it
+    from khaya.identity.otp import message_ref
+
+    assert sender.sent[-1]["channel"] == "whatsapp"
+    assert otp_item(user["phone"], "login") is None
+    assert db.get(*message_ref(sender.sent[-1]["sid"]), consistent=True) is None
 
 
 def test_the_sixth_guess_fails_even_with_the_right_code(aws, call_route, sender):
@@ -140,3 +147,13 @@ def test_20_concurrent_wrong_guesses_never_get_more_than_5_attempts(dynamodb_loc
         LambdaContext("VerifyOtpFunction"),
     )
     assert res["statusCode"] == 400
+
+
+@pytest.mark.parametrize("check", ["check_send_allowed", "check_phone_allowed"])
+def test_an_unknown_purpose_is_a_programming_error_that_spends_nothing(aws, check):
+    from khaya.identity import otp
+    from tests.integration.identity.helpers import table_items
+
+    with pytest.raises(ValueError, match=r"^unknown purpose$"):
+        getattr(otp, check)(random_phone(), "payment", source_ip="198.51.100.1")
+    assert table_items() == []

@@ -327,7 +327,7 @@ def verify_code(phone: str, purpose: str, code: str) -> dict[str, Any]:
     except errors.AppError:
         metric("OtpVerify", result="rejected")
         raise
-    stored = str(item.get("codeHash", ""))
+    stored = str(item["codeHash"])  # the condition above saw it
     if not hmac.compare_digest(stored, _hash(phone, purpose, code)):
         metric("OtpVerify", result="wrong")
         raise invalid_code()
