@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from khaya.ids import now_iso
 from tests.integration.market.conftest import CLIENT, CLIENT2, WORKER, WORKER2, job_body
 
 
@@ -276,10 +277,11 @@ def test_an_erased_workers_job_is_cancelled_only_while_it_is_still_theirs_and_un
     assert market.job(job["id"])["status"] == "funded"
     # While the worker's own assigned job is cancelled, with when and why kept on it
     db.update(*keys.job(job["id"]), set={"status": "assigned"})
+    before = now_iso()
     jobs.cancel_for_missing_worker(job["id"], WORKER["userId"])
     stored = _stored(job["id"])
     assert stored["status"] == "cancelled" and stored["cancelledReason"] == jobs.WORKER_GONE
-    assert stored["cancelledAt"] == stored["updatedAt"]
+    assert before <= stored["cancelledAt"] <= stored["updatedAt"]
 
 
 def _edited_once_after_read(monkeypatch, job_id):
@@ -303,12 +305,13 @@ def _edited_once_after_read(monkeypatch, job_id):
 def test_a_cancel_that_meets_an_edit_made_since_it_read_the_job_reads_again_and_cancels(market, monkeypatch):
     job = market.post_job()
     edits = _edited_once_after_read(monkeypatch, job["id"])
+    before = now_iso()
     res = market.call("POST", f"/v1/jobs/{job['id']}/cancel", caller=CLIENT)
     assert edits and res.status == 200, res
     assert res.json["status"] == "cancelled" and res.json["title"] == "Edited meanwhile"
     assert res.json["version"] == job["version"] + 2
     stored = _stored(job["id"])
-    assert stored["cancelledAt"] == stored["updatedAt"] == res.json["updatedAt"]
+    assert before <= stored["cancelledAt"] <= stored["updatedAt"] == res.json["updatedAt"]
 
 
 def test_an_erased_workers_job_changed_since_it_was_read_is_read_again_and_cancelled(market, monkeypatch):
@@ -335,7 +338,7 @@ def test_my_jobs_lists_only_jobs_in_pages_that_never_repeat(market):
         cursor = page.get("nextCursor")
         if not cursor:
             break
-    assert seen == [j["id"] for j in reversed(jobs_posted)]
+    assert seen == [j["id"] for j in sorted(jobs_posted, key=lambda j: (j["createdAt"], j["id"]), reverse=True)]
     # Twenty a page when the client asks for no size (cancelled jobs are listed too)
     for done in jobs_posted:
         assert market.call("POST", f"/v1/jobs/{done['id']}/cancel", caller=CLIENT).status == 200
