@@ -117,6 +117,8 @@ def test_only_the_owner_edits_and_only_while_open(market):
     # Another client → 403 and the job is unchanged
     res = market.call("PATCH", f"/v1/jobs/{job['id']}", body={"title": "Mine now"}, caller=CLIENT2)
     assert res.status == 403 and job["id"] not in res.text
+    assert res.json["error"]["code"] == "not_job_owner"
+    assert res.json["error"]["message"] == "Only the client who posted this job can change it."
     assert market.job(job["id"])["title"] == job["title"]
     # An empty patch is a 400
     assert market.call("PATCH", f"/v1/jobs/{job['id']}", body={}, caller=CLIENT).status == 400
@@ -126,6 +128,17 @@ def test_only_the_owner_edits_and_only_while_open(market):
     assert res.status == 409 and res.json["error"]["code"] == "job_not_open"
     assert res.json["error"]["message"] == "The job is cancelled, not open."
     assert market.job(job["id"])["title"] == job["title"]
+
+
+def test_a_cancel_closes_the_pending_bids_saying_why(market):
+    from tests.integration.market.conftest import WORKER3
+
+    job = market.post_job()
+    bids = [market.placed(job["id"], who) for who in (WORKER, WORKER2, WORKER3)]
+    assert market.call("POST", f"/v1/jobs/{job['id']}/cancel", caller=CLIENT).status == 200
+    for bid, who in zip(bids, (WORKER, WORKER2, WORKER3), strict=True):
+        seen = market.bid_of(bid["id"], who)
+        assert (seen["status"], seen["closedReason"]) == ("rejected", "job_cancelled")
 
 
 def test_a_second_cancel_is_a_409_with_no_second_effect(market):

@@ -51,12 +51,14 @@ def test_a_budget_or_hourly_rate_of_zero_is_a_422(market, method, path, body, fi
 
 def test_a_budget_changed_to_zero_or_to_another_currency_is_a_422(market):
     job = market.post_job()
-    for budget, code in (
-        ({"amount": 0, "currency": "ZAR"}, "amount_not_positive"),
-        ({"amount": 5000, "currency": "USD"}, "currency_mismatch"),
+    for budget, code, field in (
+        ({"amount": 0, "currency": "ZAR"}, "amount_not_positive", {"field": "budget.amount", "issue": "not_positive"}),
+        ({"amount": 5000, "currency": "USD"}, "currency_mismatch", {"field": "budget.currency", "issue": "mismatch"}),
     ):
         res = market.call("PATCH", f"/v1/jobs/{job['id']}", body={"budget": budget}, caller=CLIENT)
         assert res.status == 422 and res.json["error"]["code"] == code, res
+        assert res.json["error"]["details"] == [field]
+        assert res.json["error"]["message"].startswith("budget: ")
     assert market.job(job["id"])["budget"] == {"amount": 80000, "currency": "ZAR"}
 
 
