@@ -192,3 +192,101 @@ def test_a_condition_that_states_a_real_state_is_raised_at_once(stub: Stubber) -
     with pytest.raises(Conflict) as err:
         db.transact_retrying(one_action)
     assert err.value.code == "job_not_open" and build.count == 1
+
+
+def test_a_transaction_that_lost_every_time_waited_a_bounded_backed_off_time(
+    stub: Stubber, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import random
+    import time
+
+    # Given DynamoDB answers every attempt with a conflict, and the luckiest or unluckiest jitter
+    waits: dict[str, list[float]] = {}
+    for luck, pick in (("luckiest", min), ("unluckiest", max)):
+        for _ in range(4):
+            _conflict(stub)
+        slept: list[float] = []
+        monkeypatch.setattr(time, "sleep", slept.append)
+        monkeypatch.setattr(random, "uniform", lambda a, b, pick=pick: pick(a, b))
+
+        # When the change is made with transact_retrying
+        with pytest.raises(Conflict):
+            db.transact_retrying(_Builds())
+        waits[luck] = slept
+
+    # Then it waited between attempts (not after the last), at least 5 ms each, backing off
+    # 30, 60, 120 ms at most: never more than 0.21 s in all
+    assert waits["luckiest"] == [0.005, 0.005, 0.005]
+    assert waits["unluckiest"] == [0.03, 0.06, 0.12]
+
+
+# ---------------------------------------------------------------- cancellation reasons
+
+
+def _cancelled_with(stub: Stubber, message: str, reasons: list[dict[str, Any]] | None = None) -> None:
+    """A cancellation whose reasons are in ``CancellationReasons`` (if given) and/or its message."""
+    stub.add_client_error(
+        "transact_write_items",
+        service_error_code="TransactionCanceledException",
+        service_message=message,
+        http_status_code=400,
+        modeled_fields={"CancellationReasons": reasons} if reasons is not None else None,
+    )
+
+
+_REFER = "please refer cancellation reasons"
+
+
+@pytest.mark.parametrize(
+    ("message", "error", "code"),
+    [
+        (f"Transaction cancelled, {_REFER} [None, ConditionalCheckFailed]", BusinessRule, "job_gone"),
+        (f"Transaction cancelled, {_REFER} [ConditionalCheckFailed, None]", Conflict, "already_bid"),
+        (f"Transaction cancelled, {_REFER} [ None ,  ConditionalCheckFailed ]", BusinessRule, "job_gone"),
+        (f"Transaction cancelled [request 7], {_REFER} [ConditionalCheckFailed, None]", Conflict, "already_bid"),
+        (f"Transaction cancelled, {_REFER} [TransactionConflict, None]", Conflict, "concurrent_change"),
+    ],
+)
+def test_reasons_only_in_the_message_name_the_failing_action(
+    stub: Stubber, message: str, error: type[Exception], code: str
+) -> None:
+    # Given a cancellation that lists its reasons only at the end of its message
+    _cancelled_with(stub, message)
+
+    # When the transaction runs / Then the reason in the action's place decides the error
+    with pytest.raises(error) as err:
+        db.transact(_two_actions())
+    assert err.value.code == code  # type: ignore[attr-defined]
+
+
+def test_cancellation_reasons_are_read_when_the_message_lists_none(stub: Stubber) -> None:
+    _cancelled_with(stub, "Transaction cancelled.", [{"Code": "None"}, {"Code": "ConditionalCheckFailed"}])
+    with pytest.raises(BusinessRule) as err:
+        db.transact(_two_actions())
+    assert err.value.code == "job_gone"
+
+
+def test_a_cancellation_reason_without_a_code_is_no_failure_of_its_action(stub: Stubber) -> None:
+    _cancelled_with(stub, "Transaction cancelled.", [{"Message": "ok"}, {"Code": "ConditionalCheckFailed"}])
+    with pytest.raises(BusinessRule) as err:
+        db.transact(_two_actions())
+    assert err.value.code == "job_gone"
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Transaction cancelled.",
+        f"Transaction cancelled, {_REFER} [ConditionalCheckFailed, None] for details",
+    ],
+)
+def test_a_cancellation_without_readable_reasons_surfaces_as_it_is(stub: Stubber, message: str) -> None:
+    from botocore.exceptions import ClientError
+
+    # Given a cancellation with no reason list, or a list that does not end the message
+    _cancelled_with(stub, message)
+
+    # Then no action's error is guessed: the database's own error is raised
+    with pytest.raises(ClientError) as err:
+        db.transact(_two_actions())
+    assert err.value.response["Error"]["Code"] == "TransactionCanceledException"
