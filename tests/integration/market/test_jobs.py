@@ -359,3 +359,12 @@ def test_my_jobs_lists_only_jobs_in_pages_that_never_repeat(market):
         more = market.post_job(title=f"More work {n}")
         assert market.call("POST", f"/v1/jobs/{more['id']}/cancel", caller=CLIENT).status == 200
     assert len(market.call("GET", "/v1/me/jobs", caller=CLIENT).json["items"]) == 20
+
+
+def test_a_catalogue_citys_currency_is_known_without_reading_the_client(market):
+    from khaya.market.jobs import default_currency
+    from tests.support.ddb_calls import count_calls
+
+    with count_calls() as calls:
+        assert default_currency(CLIENT["userId"], "Nairobi", field="currency") == "KES"
+    assert calls.ops == []
