@@ -290,3 +290,215 @@ def test_a_cancellation_without_readable_reasons_surfaces_as_it_is(stub: Stubber
     with pytest.raises(ClientError) as err:
         db.transact(_two_actions())
     assert err.value.response["Error"]["Code"] == "TransactionCanceledException"
+
+
+# ---------------------------------------------------------------- requests built for queries and batch reads
+
+
+def _query_sent(limit: int, **extra: Any) -> dict[str, Any]:
+    """The Query request for the job partition ``j1``, with any placeholders, asking ``limit`` items."""
+    from botocore.stub import ANY
+
+    from khaya.config import settings
+
+    return {
+        "TableName": settings().table_name,
+        "KeyConditionExpression": ANY,
+        "ExpressionAttributeNames": ANY,
+        "ExpressionAttributeValues": ANY,
+        "ScanIndexForward": False,
+        "Limit": limit,
+        **extra,
+    }
+
+
+def _bid(worker_id: str) -> dict[str, Any]:
+    key = keys.bid("j1", worker_id)
+    return {"pk": {"S": key.pk}, "sk": {"S": key.sk}}
+
+
+def test_a_consistent_query_asks_for_a_consistent_read_and_a_default_page_of_twenty_one(stub: Stubber) -> None:
+    # Given the default page size of 20, read consistently and not
+    stub.add_response("query", {"Items": []}, expected_params=_query_sent(21, ConsistentRead=True))
+    stub.add_response("query", {"Items": []}, expected_params=_query_sent(21))
+
+    # When / Then DynamoDB is asked one more than the page, consistently only when asked
+    assert db.query(keys.job_pk("j1"), scope="bids:j1", consistent=True).items == []
+    assert db.query(keys.job_pk("j1"), scope="bids:j1").next_cursor is None
+
+
+def test_a_query_without_a_filter_asks_only_for_what_is_still_missing(stub: Stubber) -> None:
+    # Given DynamoDB stops its first answer after two of the six items wanted (its 1 MB page)
+    stub.add_response(
+        "query", {"Items": [_bid("w1"), _bid("w2")], "LastEvaluatedKey": _bid("w2")}, expected_params=_query_sent(6)
+    )
+    stub.add_response("query", {"Items": [_bid("w3")]}, expected_params=_query_sent(4, ExclusiveStartKey=_bid("w2")))
+
+    # When a page of five is read / Then the second request asks for the four still missing
+    page = db.query(keys.job_pk("j1"), limit=5, scope="bids:j1")
+    assert [i["sk"] for i in page.items] == [keys.bid("j1", w).sk for w in ("w1", "w2", "w3")]
+    assert page.next_cursor is None
+
+
+def test_a_filtered_query_asks_for_twice_the_page_each_round(stub: Stubber) -> None:
+    # Given a filter that keeps few items: each round asks for at least 2 x (limit + 1)
+    filtered = {"FilterExpression": "amountMinor > :min"}
+    stub.add_response(
+        "query",
+        {"Items": [_bid("w1"), _bid("w2"), _bid("w3")], "LastEvaluatedKey": _bid("w9")},
+        expected_params=_query_sent(12, **filtered),
+    )
+    stub.add_response(
+        "query", {"Items": [_bid("w4")]}, expected_params=_query_sent(12, ExclusiveStartKey=_bid("w9"), **filtered)
+    )
+
+    # When a page of five is read
+    page = db.query(keys.job_pk("j1"), limit=5, scope="bids:j1", filter="amountMinor > :min", values={":min": 1})
+
+    # Then both rounds asked for twelve, and the partition's end gives no cursor
+    assert len(page.items) == 4 and page.next_cursor is None
+
+
+def test_a_page_exactly_full_asks_once_more_before_promising_a_next_page(stub: Stubber) -> None:
+    # Given DynamoDB returns exactly a page of two and says it evaluated more, which then holds nothing
+    stub.add_response(
+        "query", {"Items": [_bid("w1"), _bid("w2")], "LastEvaluatedKey": _bid("w2")}, expected_params=_query_sent(3)
+    )
+    stub.add_response("query", {"Items": []}, expected_params=_query_sent(1, ExclusiveStartKey=_bid("w2")))
+
+    # When a page of two is read / Then it holds both items and no cursor
+    page = db.query(keys.job_pk("j1"), limit=2, scope="bids:j1")
+    assert len(page.items) == 2 and page.next_cursor is None
+
+
+def test_a_filter_that_keeps_nothing_for_ten_rounds_resumes_where_dynamodb_stopped(
+    stub: Stubber, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import khaya.db.cursor
+    from khaya.db.cursor import decode_cursor
+
+    monkeypatch.setattr(khaya.db.cursor, "_secret", lambda: b"cursor-test-key")
+
+    # Given ten answers that keep no item (and carry no Items at all) but evaluated further each time
+    for i in range(10):
+        stub.add_response("query", {"Count": 0, "ScannedCount": 4, "LastEvaluatedKey": _bid(f"w{i}")})
+
+    # When a filtered page is read
+    page = db.query(keys.job_pk("j1"), limit=3, scope="bids:j1", filter="amountMinor > :min", values={":min": 1})
+
+    # Then it is empty, and its cursor is the last key DynamoDB evaluated
+    assert page.items == [] and page.next_cursor is not None
+    assert decode_cursor(page.next_cursor, "bids:j1") == {"pk": keys.job_pk("j1"), "sk": keys.bid("j1", "w9").sk}
+
+
+def test_query_pages_of_an_answer_without_items_yields_nothing(stub: Stubber) -> None:
+    stub.add_response("query", {"Count": 0, "ScannedCount": 0})
+    assert list(db.query_pages(keys.job_pk("j1"))) == []
+
+
+def _batch_sent(*worker_ids: str) -> dict[str, Any]:
+    from khaya.config import settings
+
+    return {"RequestItems": {settings().table_name: {"Keys": [_bid(w) for w in worker_ids]}}}
+
+
+def _unprocessed(*worker_ids: str) -> dict[str, Any]:
+    from khaya.config import settings
+
+    return {settings().table_name: {"Keys": [_bid(w) for w in worker_ids]}}
+
+
+@pytest.fixture
+def waits(monkeypatch: pytest.MonkeyPatch) -> list[tuple[float, float]]:
+    """The (low, high) bounds of each jittered wait, taken instead of sleeping."""
+    import random
+    import time
+
+    bounds: list[tuple[float, float]] = []
+
+    def uniform(a: float, b: float) -> float:
+        bounds.append((a, b))
+        return b
+
+    monkeypatch.setattr(random, "uniform", uniform)
+    monkeypatch.setattr(time, "sleep", lambda _: None)
+    return bounds
+
+
+def test_batch_get_reads_answers_that_omit_responses_or_unprocessed_keys(
+    stub: Stubber, waits: list[tuple[float, float]]
+) -> None:
+    from khaya.config import settings
+
+    table = settings().table_name
+    # Given a first answer with no Responses, a second with none for the table, a third with no
+    # UnprocessedKeys
+    stub.add_response("batch_get_item", {"UnprocessedKeys": _unprocessed("w1", "w2")}, _batch_sent("w1", "w2"))
+    stub.add_response(
+        "batch_get_item", {"Responses": {}, "UnprocessedKeys": _unprocessed("w1", "w2")}, _batch_sent("w1", "w2")
+    )
+    stub.add_response("batch_get_item", {"Responses": {table: [_bid("w1")]}}, _batch_sent("w1", "w2"))
+
+    # When two bids are read / Then the one that exists is returned after two backed-off waits
+    items = db.batch_get([tuple(keys.bid("j1", "w1")), tuple(keys.bid("j1", "w2"))])  # type: ignore[list-item]
+    assert items == [{"pk": keys.job_pk("j1"), "sk": keys.bid("j1", "w1").sk}]
+    assert waits == [(0, 0.05), (0, 0.1)]
+
+
+def test_batch_get_gives_up_after_eight_attempts_waiting_at_most_a_second(
+    stub: Stubber, waits: list[tuple[float, float]]
+) -> None:
+    # Given DynamoDB never processes the key
+    for _ in range(8):
+        stub.add_response("batch_get_item", {"UnprocessedKeys": _unprocessed("w1")}, _batch_sent("w1"))
+
+    # When it is read / Then the eighth attempt is the last, a 503
+    with pytest.raises(ServiceUnavailable):
+        db.batch_get([tuple(keys.bid("j1", "w1"))])  # type: ignore[list-item]
+
+    # And the waits between attempts doubled from 50 ms, capped at one second
+    assert waits == [(0, 0.05), (0, 0.1), (0, 0.2), (0, 0.4), (0, 0.8), (0, 1.0), (0, 1.0)]
+
+
+# ---------------------------------------------------------------- transaction limits and failures
+
+
+def test_a_transaction_of_exactly_one_hundred_actions_is_sent(stub: Stubber) -> None:
+    from botocore.stub import ANY
+
+    stub.add_response("transact_write_items", {}, expected_params={"TransactItems": ANY})
+    db.transact([db.tx_put({**keys.job(f"j{i}").item()}) for i in range(100)])
+
+
+def test_a_transaction_of_none_or_over_one_hundred_actions_is_refused(stub: Stubber) -> None:
+    with pytest.raises(ValueError, match=r"^a transaction needs at least one action$"):
+        db.transact([])
+    with pytest.raises(ValueError, match=r"^a transaction holds at most 100 actions$"):
+        db.transact([db.tx_put({**keys.job(f"j{i}").item()}) for i in range(101)])
+
+
+def test_a_cancellation_for_reasons_neither_condition_conflict_nor_throttling_surfaces_as_it_is(
+    stub: Stubber,
+) -> None:
+    from botocore.exceptions import ClientError
+
+    _cancelled_with(stub, "Transaction cancelled.", [{"Code": "None"}, {"Code": "ValidationError"}])
+    with pytest.raises(ClientError) as err:
+        db.transact(_two_actions())
+    assert err.value.response["Error"]["Code"] == "TransactionCanceledException"
+
+
+def test_a_transaction_that_cannot_reach_the_database_is_a_503_naming_the_dependency(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from botocore.exceptions import EndpointConnectionError
+
+    from khaya.aws import client
+
+    def unreachable(**_: Any) -> None:
+        raise EndpointConnectionError(endpoint_url="http://127.0.0.1:9")
+
+    monkeypatch.setattr(client("dynamodb"), "transact_write_items", unreachable)
+    with pytest.raises(ServiceUnavailable) as err:
+        db.transact(_two_actions())
+    assert err.value.code == "dependency_unavailable" and err.value.message == "The database is unreachable."
